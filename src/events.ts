@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+// AICommerce publishes one example payload and no schema, so these shapes are ours (DESIGN.md's
+// table). Every object is loose: fields AICommerce adds later are accepted and kept. Formats we
+// were never told about (URLs, currencies) stay plain strings, since rejecting a real delivery
+// over a guess would lose it.
+
+const id = z.string().min(1);
+const count = z.number().int().nonnegative();
+
+/** A product as chat events mention it. */
+export const chatProductSchema = z.looseObject({
+  id,
+  name: z.string(),
+  relevanceScore: z.number().min(0).max(1).optional(),
+});
+
+/** A product as the store's catalogue holds it. */
+export const catalogueProductSchema = z.looseObject({
+  id,
+  name: z.string(),
+  price: z.number().nonnegative().optional(),
+  currency: z.string().optional(),
+  url: z.string().optional(),
+  imageUrl: z.string().optional(),
+});
+
+/** The schema of `data` for every event AICommerce documents, by event name. */
+export const eventSchemas = {
+  'chat.session.created': z.looseObject({
+    sessionId: id,
+    storeId: id,
+    customerId: z.string().optional(),
+    source: z.string().optional(),
+    context: z.record(z.string(), z.unknown()).optional(),
+  }),
+  'chat.message.received': z.looseObject({
+    sessionId: id,
+    storeId: id,
+    message: z.string(), // a shopper can send an empty message
+    products: z.array(chatProductSchema).optional(),
+    messageId: z.string().optional(),
+  }),
+  'chat.message.sent': z.looseObject({
+    sessionId: id,
+    storeId: id,
+    message: z.string(),
+    products: z.array(chatProductSchema),
+    messageId: z.string().optional(),
+    inReplyTo: z.string().optional(),
+  }),
+  'product.viewed': z.looseObject({
+    sessionId: id,
+    storeId: id,
+    product: chatProductSchema,
+    position: count.optional(),
+  }),
+  'product.added': z.looseObject({
+    storeId: id,
+    product: catalogueProductSchema,
+  }),
+  'product.updated': z.looseObject({
+    storeId: id,
+    product: catalogueProductSchema,
+    changedFields: z.array(z.string()).optional(),
+  }),
+  'analytics.daily': z.looseObject({
+    storeId: id,
+    date: z.iso.date(), // YYYY-MM-DD
+    sessions: count,
+    messages: count,
+    productViews: count.optional(),
+    conversions: count.optional(),
+    revenue: z.number().nonnegative().optional(),
+    currency: z.string().optional(),
+    topProducts: z.array(z.looseObject({ id, name: z.string().optional(), views: count.optional() })).optional(),
+    topQueries: z.array(z.string()).optional(),
+  }),
+} as const;
+
+/** The fields every delivery carries besides `event` and `data`. */
+const envelopeFields = z.object({
+  timestamp: z.iso.datetime({ offset: true }),
+  // The body's own `signature` can never sign the body that holds it: accepted, never trusted.
+  signature: z.unknown().optional(),
+});
+
+/** The envelope of an event whose name we have no schema for: enough to check its freshness. */
+export const anyEnvelopeSchema = envelopeFields.extend({ event: z.string().min(1), data: z.looseObject({}) }).loose();
+
+/** Event name → the zod schema of its `data`. */
+export type SchemaMap = Readonly<Record<string, z.ZodType>>;
+export type EventSchemas = typeof eventSchemas;
+export type EventName = keyof EventSchemas;
+
+/** The built-in schemas with the user's replacements and additions (`schemas` option). */
+export type MergeSchemas<Custom extends SchemaMap> = Omit<EventSchemas, keyof Custom> & Custom;
+
+/** A validated delivery of event `Name` (a union of names gives a union of events, narrowed by `event`). */
+export type WebhookEvent<Name extends keyof Schemas & string = EventName, Schemas extends SchemaMap = EventSchemas> =
+  Name extends unknown
+    ? z.output<typeof envelopeFields> & { event: Name; data: z.output<Schemas[Name]> }
+    : never;
+
+/** The whole-delivery schema of one event: the common envelope around its `data` schema. */
+export function envelopeSchemaFor(name: string, data: z.ZodType): z.ZodType {
+  return envelopeFields.extend({ event: z.literal(name), data }).loose();
+}

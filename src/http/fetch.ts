@@ -1,0 +1,75 @@
+import { WebhookError } from '../errors.js';
+import { normalizePath, type IncomingHeaders, type Settings } from '../options.js';
+import type { ReceiverCore } from '../receiver.js';
+import { answerForError, answerForResult, checkRequestHead, notFound, type Answer } from './exchange.js';
+
+/** A Fetch API route handler: Next.js `export const POST = …`, Hono `app.post(path, (c) => handler(c.req.raw))`, Bun, Deno. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+export function createFetchHandler(core: ReceiverCore): FetchHandler {
+  const { settings } = core;
+  return async function aicommerceWebhooks(request) {
+    if (settings.path !== undefined && normalizePath(new URL(request.url).pathname) !== settings.path) {
+      return toResponse(answerForError(notFound()));
+    }
+    const headError = checkRequestHead(request.method, request.headers.get('content-type'), request.headers.get('content-encoding'));
+    if (headError !== undefined) return toResponse(answerForError(core.reject(headError)));
+
+    let body: Uint8Array;
+    try {
+      body = await readBody(request, settings);
+    } catch (error) {
+      return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error))));
+    }
+    const headers: IncomingHeaders = Object.fromEntries(request.headers);
+    try {
+      const result = await core.receive({ body, signature: headers['x-webhook-signature'], headers, url: request.url });
+      return toResponse(answerForResult(result));
+    } catch (error) {
+      return toResponse(answerForError(error));
+    }
+  };
+}
+
+const bodyUnreadable = (cause: unknown): WebhookError =>
+  new WebhookError('incomplete_body', 'The request body could not be read', { cause });
+
+const tooLarge = (limit: number): WebhookError => new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
+
+/** Reads the stream chunk by chunk, so a body over the limit is never held whole, and gives up after `bodyTimeout`. */
+async function readBody(request: Request, settings: Settings): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (declared > settings.limit) throw tooLarge(settings.limit);
+  if (request.bodyUsed) throw new WebhookError('misconfigured', 'The request body was already read before aicommerce-webhooks could verify it');
+  if (request.body === null) return new Uint8Array(0);
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`)),
+      settings.bodyTimeout,
+    );
+  });
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), timedOut]);
+      if (done) break;
+      size += value.byteLength;
+      if (size > settings.limit) throw tooLarge(settings.limit);
+      chunks.push(value);
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {}); // stop the upload; its own failure changes nothing
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+function toResponse(answer: Answer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}

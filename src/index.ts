@@ -1,0 +1,15 @@
+export { createWebhookReceiver, DeliveryContext, WebhookReceiver } from './receiver.js';
+export type { ErrorObserver, EventHandler, ReceiveInput, ReceiveResult, UnknownEvent, Unsubscribe } from './receiver.js';
+export type { IncomingHeaders, ReceiverOptions, RequestInfo, SecretResolver } from './options.js';
+export { signPayload, verifyWebhookSignature } from './signature.js';
+export type { BodyInput, Secrets } from './signature.js';
+export { catalogueProductSchema, chatProductSchema, eventSchemas } from './events.js';
+export type { EventName, EventSchemas, MergeSchemas, SchemaMap, WebhookEvent } from './events.js';
+export { STATUS_BY_CODE, WebhookError, WebhookHandlerError, WebhookPayloadError } from './errors.js';
+export type { PayloadIssue, WebhookErrorCode } from './errors.js';
+export { rawBodySaver } from './http/node.js';
+export type { NodeMiddleware } from './http/node.js';
+export type { FetchHandler } from './http/fetch.js';
+export { MemoryDedupeStore } from './stores/memory.js';
+export type { MemoryDedupeStoreOptions } from './stores/memory.js';
+export type { ClaimResult, DedupeStore } from './stores/types.js';

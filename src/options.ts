@@ -1,0 +1,111 @@
+import type { KeyObject } from 'node:crypto';
+import { toKeys, type Secrets } from './signature.js';
+import type { SchemaMap } from './events.js';
+import type { DedupeStore } from './stores/types.js';
+import { MemoryDedupeStore } from './stores/memory.js';
+
+/** Request headers as Node gives them (lower-case names). */
+export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What a secret resolver can look at to choose a secret (e.g. a store id header or path). */
+export interface RequestInfo {
+  readonly headers: IncomingHeaders;
+  readonly url: string | undefined;
+}
+
+/** Chooses the secret(s) per request, e.g. per store. No secret (`undefined`, `''`, `[]`) → 401. */
+export type SecretResolver = (request: RequestInfo) => Secrets | undefined | Promise<Secrets | undefined>;
+
+export interface ReceiverOptions<Custom extends SchemaMap = {}> {
+  /** Signing secret, a list while rotating, or a resolver. Default `process.env.AICOMMERCE_WEBHOOK_SECRET`. */
+  secret?: Secrets | SecretResolver | undefined;
+  /** Seconds the envelope timestamp may differ from now, either way. Default 300; `false` turns it off. */
+  tolerance?: number | false;
+  /** Largest body accepted, in bytes or as `'512kb'`, `'1mb'`. Default `'1mb'`. */
+  limit?: number | string;
+  /** Milliseconds to wait for the whole body before answering 408. Default 10,000. */
+  bodyTimeout?: number;
+  /** An event with no schema: `'ignore'` answers 200 `ignored`, `'reject'` answers 400. Default `'ignore'`. */
+  unknownEvents?: 'ignore' | 'reject';
+  /** Where processed deliveries are remembered; `false` turns deduplication off. Default: in memory. */
+  dedupe?: DedupeStore | false;
+  /** Handle only this path (others go to `next()`, or 404 on a bare server). Default: every path. */
+  path?: string;
+  /** The clock the timestamp is checked against. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Replace or extend the `data` schema of events, or add events of your own. */
+  schemas?: Custom;
+}
+
+/** Options with defaults applied and checked once, at creation. */
+export interface Settings {
+  /** Fixed keys, or `undefined` when a resolver picks them per request. */
+  readonly keys: readonly KeyObject[] | undefined;
+  readonly resolveSecret: SecretResolver | undefined;
+  readonly toleranceMs: number | undefined;
+  readonly limit: number;
+  readonly bodyTimeout: number;
+  readonly rejectUnknownEvents: boolean;
+  readonly dedupe: DedupeStore | undefined;
+  /** How long a processed delivery is remembered: the whole span its timestamp is accepted in. */
+  readonly rememberMs: number;
+  readonly path: string | undefined;
+  readonly now: () => number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `1048576`, `'1mb'`, `'512 KB'` → bytes (1 kb = 1024 bytes, as body-parser counts). */
+export function parseByteSize(limit: number | string): number {
+  if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0) return limit;
+  const match = typeof limit === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit) : null;
+  const bytes = match ? Math.floor(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1)) : 0;
+  if (bytes <= 0) throw new TypeError(`limit must be a positive number of bytes or a size such as '1mb' (got ${String(limit)})`);
+  return bytes;
+}
+
+function positive(name: string, value: number): number {
+  if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+    throw new TypeError(`${name} must be a positive finite number (got ${String(value)})`);
+  }
+  return value;
+}
+
+export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
+  const secret = options.secret ?? process.env['AICOMMERCE_WEBHOOK_SECRET'];
+  if (secret === undefined || secret === '' || (Array.isArray(secret) && secret.length === 0)) {
+    throw new TypeError(
+      'createWebhookReceiver: no webhook secret. Pass { secret } (the one given to client.webhooks.create) or set AICOMMERCE_WEBHOOK_SECRET.',
+    );
+  }
+  const tolerance = options.tolerance ?? 300;
+  const toleranceMs = tolerance === false ? undefined : positive('tolerance', tolerance) * 1000;
+  const unknownEvents = options.unknownEvents ?? 'ignore';
+  if (unknownEvents !== 'ignore' && unknownEvents !== 'reject') {
+    throw new TypeError(`unknownEvents must be 'ignore' or 'reject' (got ${String(unknownEvents)})`);
+  }
+  const now = options.now;
+  return {
+    keys: typeof secret === 'function' ? undefined : toKeys(secret),
+    resolveSecret: typeof secret === 'function' ? secret : undefined,
+    toleranceMs,
+    limit: parseByteSize(options.limit ?? '1mb'),
+    bodyTimeout: positive('bodyTimeout', options.bodyTimeout ?? 10_000),
+    rejectUnknownEvents: unknownEvents === 'reject',
+    dedupe: options.dedupe === false ? undefined : (options.dedupe ?? new MemoryDedupeStore()),
+    // A timestamp is accepted from (t − tolerance) to (t + tolerance): remembering a delivery for
+    // twice the tolerance covers every moment a replay of it could still look fresh.
+    rememberMs: toleranceMs === undefined ? DAY_MS : 2 * toleranceMs,
+    path: options.path === undefined ? undefined : normalizePath(options.path),
+    now: now === undefined ? Date.now : () => now().getTime(),
+  };
+}
+
+/** `/a/b/` and `/a/b` are one path; the query string is not part of it. */
+export function normalizePath(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const trimmed = path.replace(/\/+$/, '');
+  return trimmed === '' ? '/' : trimmed;
+}

@@ -1,0 +1,298 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { WebhookError, WebhookHandlerError } from './errors.js';
+import {
+  envelopeSchemaFor,
+  eventSchemas,
+  type anyEnvelopeSchema,
+  type EventSchemas,
+  type MergeSchemas,
+  type SchemaMap,
+  type WebhookEvent,
+} from './events.js';
+import { resolveSettings, type IncomingHeaders, type ReceiverOptions, type RequestInfo, type Settings } from './options.js';
+import { authenticate, checkFreshness, checkSize, keysFor, parseJson, validate } from './pipeline.js';
+import type { BodyInput } from './signature.js';
+import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
+import { createFetchHandler, type FetchHandler } from './http/fetch.js';
+
+/** What `receive()` is given: the raw body and the signature header, and optionally the rest of the request. */
+export interface ReceiveInput {
+  body: BodyInput;
+  /** The `x-webhook-signature` header value. */
+  signature: string | readonly string[] | undefined;
+  headers?: IncomingHeaders | undefined;
+  url?: string | undefined;
+}
+
+/** An event whose name has no schema: only its envelope was checked. */
+export type UnknownEvent = z.output<typeof anyEnvelopeSchema>;
+
+export type ReceiveResult<Event> =
+  | { outcome: 'handled'; event: Event }
+  | { outcome: 'duplicate'; event: Event }
+  | { outcome: 'ignored'; event: UnknownEvent };
+
+/** What a handler gets besides the event. */
+export class DeliveryContext {
+  readonly headers: IncomingHeaders;
+  readonly url: string | undefined;
+  readonly #body: BodyInput;
+  #id: string | undefined;
+
+  constructor(body: BodyInput, headers: IncomingHeaders, url: string | undefined) {
+    this.#body = body;
+    this.headers = headers;
+    this.url = url;
+  }
+
+  /** SHA-256 (hex) of the raw body: the same for every retry of one delivery, the dedupe key. */
+  get id(): string {
+    return (this.#id ??= createHash('sha256').update(this.#body).digest('hex'));
+  }
+}
+
+export type EventHandler<Event> = (event: Event, context: DeliveryContext) => unknown;
+export type ErrorObserver = (error: WebhookError) => unknown;
+export type Unsubscribe = () => void;
+
+type Names<S> = keyof S & string;
+/** `'chat.message.received'` → `'chat' | 'chat.message'`: the prefixes a `'prefix.*'` pattern may name. */
+type Prefixes<Name extends string> = Name extends `${infer Head}.${infer Rest}` ? Head | `${Head}.${Prefixes<Rest>}` : never;
+type Matching<Name extends string, Prefix extends string> = Extract<Name, `${Prefix}.${string}`>;
+
+/** The surface the HTTP adapters are built on; not exported from the package. */
+export interface ReceiverCore {
+  readonly settings: Settings;
+  /** Runs the pipeline; its rejections are already reported to `onError`. */
+  receive(input: ReceiveInput): Promise<ReceiveResult<unknown>>;
+  /** Reports a rejection made by an adapter (405, 413 …) and returns it. */
+  reject(error: WebhookError): WebhookError;
+}
+
+interface Registration {
+  readonly pattern: string;
+  readonly handler: EventHandler<never>;
+}
+
+const matches = (pattern: string, name: string): boolean =>
+  pattern === '*' || pattern === name || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1)));
+
+export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
+  readonly #settings: Settings;
+  /** Event name → the whole-delivery schema, built once. */
+  readonly #schemas = new Map<string, z.ZodType>();
+  readonly #registrations: Registration[] = [];
+  /** Event name → its handlers in registration order; rebuilt lazily after on/off. */
+  readonly #handlersByName = new Map<string, readonly EventHandler<unknown>[]>();
+  readonly #errorObservers: ErrorObserver[] = [];
+  readonly #core: ReceiverCore;
+
+  constructor(options: ReceiverOptions<SchemaMap> = {}) {
+    this.#settings = resolveSettings(options);
+    for (const [name, schema] of Object.entries({ ...eventSchemas, ...options.schemas })) {
+      if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function') {
+        throw new TypeError(`schemas['${name}'] must be a zod schema of the event's data`);
+      }
+      this.#schemas.set(name, envelopeSchemaFor(name, schema));
+    }
+    this.#core = {
+      settings: this.#settings,
+      receive: (input) => this.#receive(input),
+      reject: (error) => this.#report(error),
+    };
+  }
+
+  /** Runs `handler` for every delivery of the event(s): a name, a list, `'prefix.*'` or `'*'`. */
+  on<Name extends Names<Schemas>>(name: Name | readonly Name[], handler: EventHandler<WebhookEvent<Name, Schemas>>): Unsubscribe;
+  on<Prefix extends Prefixes<Names<Schemas>>>(
+    pattern: `${Prefix}.*`,
+    handler: EventHandler<WebhookEvent<Matching<Names<Schemas>, Prefix>, Schemas>>,
+  ): Unsubscribe;
+  on(pattern: '*', handler: EventHandler<WebhookEvent<Names<Schemas>, Schemas>>): Unsubscribe;
+  on(names: string | readonly string[], handler: EventHandler<never>): Unsubscribe {
+    if (typeof handler !== 'function') throw new TypeError('on(): the handler must be a function');
+    const patterns = typeof names === 'string' ? [names] : [...names];
+    if (patterns.length === 0) throw new TypeError('on(): name at least one event');
+    for (const pattern of patterns) this.#checkPattern(pattern);
+    const added = patterns.map((pattern) => ({ pattern, handler }));
+    this.#registrations.push(...added);
+    this.#handlersByName.clear();
+    return () => {
+      for (const registration of added) {
+        const index = this.#registrations.indexOf(registration);
+        if (index !== -1) this.#registrations.splice(index, 1);
+      }
+      this.#handlersByName.clear();
+    };
+  }
+
+  /** Runs `handler` for every delivery of every known event. */
+  onAny(handler: EventHandler<WebhookEvent<Names<Schemas>, Schemas>>): Unsubscribe {
+    return this.on('*', handler);
+  }
+
+  /**
+   * Observes every rejection (401, 400, 413 …) and every handler failure, as a `WebhookError`
+   * with `status` and `code`. Observers cannot change the answer; their own errors are warned about.
+   */
+  onError(observer: ErrorObserver): Unsubscribe {
+    if (typeof observer !== 'function') throw new TypeError('onError(): the observer must be a function');
+    this.#errorObservers.push(observer);
+    return () => {
+      const index = this.#errorObservers.indexOf(observer);
+      if (index !== -1) this.#errorObservers.splice(index, 1);
+    };
+  }
+
+  /**
+   * The framework-free core: verify → parse → validate → check freshness → claim → dispatch →
+   * commit. Resolves with the outcome; every rejection throws a `WebhookError`.
+   */
+  receive(input: ReceiveInput): Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>> {
+    return this.#receive(input) as Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>>;
+  }
+
+  /** `(req, res, next?)` middleware for Express 4/5, Connect and `node:http`. */
+  middleware(): NodeMiddleware {
+    return createNodeMiddleware(this.#core);
+  }
+
+  /** `(request: Request) => Promise<Response>` for Next.js route handlers, Hono, Bun and other Fetch API servers. */
+  fetchHandler(): FetchHandler {
+    return createFetchHandler(this.#core);
+  }
+
+  async #receive(input: ReceiveInput): Promise<ReceiveResult<unknown>> {
+    try {
+      return await this.#process(input);
+    } catch (error) {
+      throw this.#report(
+        error instanceof WebhookError ? error : new WebhookError('misconfigured', 'Webhook receiver failed', { cause: error }),
+      );
+    }
+  }
+
+  async #process({ body, signature, headers = {}, url }: ReceiveInput): Promise<ReceiveResult<unknown>> {
+    const settings = this.#settings;
+    if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      throw new WebhookError(
+        'misconfigured',
+        'receive() needs the raw body as a string, Buffer or Uint8Array: a parsed object can no longer be verified',
+      );
+    }
+    checkSize(body, settings.limit);
+    authenticate(body, signature, settings.keys ?? (await keysFor(settings, { headers, url } satisfies RequestInfo)));
+    const validated = validate(parseJson(body), this.#schemas, settings.rejectUnknownEvents);
+    checkFreshness(validated.event.timestamp, settings);
+    if (!validated.known) return { outcome: 'ignored', event: validated.event };
+
+    const { event } = validated;
+    const context = new DeliveryContext(body, headers, url);
+    const store = settings.dedupe;
+    if (store !== undefined) {
+      let claim;
+      try {
+        claim = await store.claim(context.id);
+      } catch (cause) {
+        throw new WebhookError('store_unavailable', 'Dedupe store unavailable; nothing was processed', {
+          cause,
+          headers: { 'retry-after': '5' },
+        });
+      }
+      if (claim === 'duplicate') return { outcome: 'duplicate', event };
+      if (claim === 'in_flight') throw new WebhookError('in_flight', 'This delivery is being processed by another request');
+    }
+
+    const failures = await runHandlers(this.#handlersFor(event.event), event, context);
+    if (store !== undefined) {
+      try {
+        await (failures === undefined ? store.commit(context.id, settings.rememberMs) : store.release(context.id));
+      } catch (cause) {
+        // The handlers' result stands: a processed delivery still answers 2xx (a retry would run it
+        // twice); a failed one 500. The store's trouble is reported, not answered.
+        this.#report(new WebhookError('store_unavailable', `Dedupe store failed to ${failures ? 'release' : 'commit'} a delivery`, { cause }));
+      }
+    }
+    if (failures !== undefined) throw new WebhookHandlerError(failures, event);
+    return { outcome: 'handled', event };
+  }
+
+  #handlersFor(name: string): readonly EventHandler<unknown>[] {
+    let handlers = this.#handlersByName.get(name);
+    if (handlers === undefined) {
+      handlers = this.#registrations.filter((r) => matches(r.pattern, name)).map((r) => r.handler as EventHandler<unknown>);
+      this.#handlersByName.set(name, handlers);
+    }
+    return handlers;
+  }
+
+  /** A typo in an event name is a bug to hear about at start-up, not a handler that never runs. */
+  #checkPattern(pattern: string): void {
+    if (typeof pattern !== 'string') throw new TypeError('on(): event names must be strings');
+    for (const name of this.#schemas.keys()) if (matches(pattern, name)) return;
+    throw new TypeError(
+      `on(): no event matches '${pattern}'. Known events: ${[...this.#schemas.keys()].join(', ')}. ` +
+        'Add events of your own with createWebhookReceiver({ schemas }).',
+    );
+  }
+
+  #report(error: WebhookError): WebhookError {
+    if (this.#errorObservers.length === 0) {
+      // Nobody is listening: a server-side failure must not pass silently; a 4xx is the sender's problem.
+      if (error.status >= 500) {
+        const causes = error instanceof WebhookHandlerError ? error.errors : [error.cause];
+        console.error(`[aicommerce-webhooks] ${error.status} ${error.code}: ${error.message}`, ...causes);
+      }
+      return error;
+    }
+    for (const observer of this.#errorObservers) {
+      try {
+        const result = observer(error);
+        if (isThenable(result)) result.then(undefined, warnObserverFailed);
+      } catch (observerError) {
+        warnObserverFailed(observerError);
+      }
+    }
+    return error;
+  }
+}
+
+function warnObserverFailed(error: unknown): void {
+  process.emitWarning(`an onError observer threw: ${error instanceof Error ? error.message : String(error)}`, {
+    type: 'AICommerceWebhooksWarning',
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** Runs every handler concurrently; resolves with their failures, or `undefined` when all succeeded. */
+async function runHandlers(
+  handlers: readonly EventHandler<unknown>[],
+  event: unknown,
+  context: DeliveryContext,
+): Promise<unknown[] | undefined> {
+  if (handlers.length === 1) {
+    try {
+      await handlers[0]!(event, context);
+      return undefined;
+    } catch (error) {
+      return [error];
+    }
+  }
+  const settled = await Promise.allSettled(handlers.map(async (handler) => handler(event, context)));
+  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+  return failures.length === 0 ? undefined : failures;
+}
+
+/**
+ * A receiver for AICommerce webhooks. Types follow the schemas: the built-in events, with any
+ * given in `schemas` replacing or adding to them.
+ */
+export function createWebhookReceiver<Custom extends SchemaMap = {}>(
+  options: ReceiverOptions<Custom> = {},
+): WebhookReceiver<MergeSchemas<Custom>> {
+  return new WebhookReceiver<MergeSchemas<Custom>>(options);
+}
