@@ -10,8 +10,10 @@ import {
   type SchemaMap,
   type WebhookEvent,
 } from './events.js';
-import { resolveSettings, type IncomingHeaders, type ReceiverOptions, type RequestInfo, type Settings } from './options.js';
-import { authenticate, checkFreshness, checkSize, keysFor, parseJson, validate } from './pipeline.js';
+import { resolveSettings, type IncomingHeaders, type ReceiverOptions, type Settings } from './options.js';
+import { authenticate, checkFreshness, checkSize, keysFor, parseJson, validate, type Validated } from './pipeline.js';
+import type { DedupeStore } from './stores/types.js';
+import type { KeyObject } from 'node:crypto';
 import type { BodyInput } from './signature.js';
 import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
 import { createFetchHandler, type FetchHandler } from './http/fetch.js';
@@ -69,6 +71,8 @@ export interface ReceiverCore {
   /** Reports a rejection made by an adapter (405, 413 …) and returns it. */
   reject(error: WebhookError): WebhookError;
 }
+
+type KnownEvent = Extract<Validated, { known: true }>['event'];
 
 interface Registration {
   readonly pattern: string;
@@ -163,59 +167,87 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return createFetchHandler(this.#core);
   }
 
-  async #receive(input: ReceiveInput): Promise<ReceiveResult<unknown>> {
+  // The hot path stays synchronous up to the handlers (no await, no closure per request) whenever
+  // the secret is fixed; a secret resolver or a dedupe store adds the awaits they need.
+  #receive(input: ReceiveInput): Promise<ReceiveResult<unknown>> {
+    const keys = this.#settings.keys;
+    if (keys === undefined) return this.#receiveWithResolver(input);
+    let validated: Validated;
     try {
-      return await this.#process(input);
+      validated = this.#admit(input, keys);
     } catch (error) {
-      throw this.#report(
-        error instanceof WebhookError ? error : new WebhookError('misconfigured', 'Webhook receiver failed', { cause: error }),
-      );
+      return Promise.reject(this.#fail(error));
     }
+    return this.#deliver(validated, input);
   }
 
-  async #process({ body, signature, headers = {}, url }: ReceiveInput): Promise<ReceiveResult<unknown>> {
-    const settings = this.#settings;
-    if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
-      throw new WebhookError(
-        'misconfigured',
-        'receive() needs the raw body as a string, Buffer or Uint8Array: a parsed object can no longer be verified',
-      );
+  async #receiveWithResolver(input: ReceiveInput): Promise<ReceiveResult<unknown>> {
+    let validated: Validated;
+    try {
+      assertRawBody(input.body);
+      validated = this.#admit(input, await keysFor(this.#settings, { headers: input.headers ?? {}, url: input.url }));
+    } catch (error) {
+      throw this.#fail(error);
     }
+    return this.#deliver(validated, input);
+  }
+
+  /** Every check on the delivery itself, in DESIGN.md's order: nothing unverified is parsed. */
+  #admit({ body, signature }: ReceiveInput, keys: readonly KeyObject[]): Validated {
+    const settings = this.#settings;
+    assertRawBody(body);
     checkSize(body, settings.limit);
-    authenticate(body, signature, settings.keys ?? (await keysFor(settings, { headers, url } satisfies RequestInfo)));
+    authenticate(body, signature, keys);
     const validated = validate(parseJson(body), this.#schemas, settings.rejectUnknownEvents);
     checkFreshness(validated.event.timestamp, settings);
-    if (!validated.known) return { outcome: 'ignored', event: validated.event };
+    return validated;
+  }
 
+  /** Claim (when deduplicating), run the handlers, commit or release. */
+  #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput): Promise<ReceiveResult<unknown>> {
+    if (!validated.known) return Promise.resolve({ outcome: 'ignored', event: validated.event });
     const { event } = validated;
     const context = new DeliveryContext(body, headers, url);
-    const store = settings.dedupe;
-    if (store !== undefined) {
-      let claim;
-      try {
-        claim = await store.claim(context.id);
-      } catch (cause) {
-        throw new WebhookError('store_unavailable', 'Dedupe store unavailable; nothing was processed', {
-          cause,
-          headers: { 'retry-after': '5' },
-        });
-      }
-      if (claim === 'duplicate') return { outcome: 'duplicate', event };
-      if (claim === 'in_flight') throw new WebhookError('in_flight', 'This delivery is being processed by another request');
+    if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
+    const failures = runHandlers(this.#handlersFor(event.event), event, context);
+    return isThenable(failures)
+      ? Promise.resolve(failures).then((f) => this.#outcome(f, event))
+      : this.#outcome(failures, event);
+  }
+
+  async #deliverOnce(event: KnownEvent, context: DeliveryContext, store: DedupeStore): Promise<ReceiveResult<unknown>> {
+    let claim;
+    try {
+      claim = await store.claim(context.id);
+    } catch (cause) {
+      throw this.#fail(
+        new WebhookError('store_unavailable', 'Dedupe store unavailable; nothing was processed', { cause, headers: { 'retry-after': '5' } }),
+      );
     }
+    if (claim === 'duplicate') return { outcome: 'duplicate', event };
+    if (claim === 'in_flight') throw this.#fail(new WebhookError('in_flight', 'This delivery is being processed by another request'));
 
     const failures = await runHandlers(this.#handlersFor(event.event), event, context);
-    if (store !== undefined) {
-      try {
-        await (failures === undefined ? store.commit(context.id, settings.rememberMs) : store.release(context.id));
-      } catch (cause) {
-        // The handlers' result stands: a processed delivery still answers 2xx (a retry would run it
-        // twice); a failed one 500. The store's trouble is reported, not answered.
-        this.#report(new WebhookError('store_unavailable', `Dedupe store failed to ${failures ? 'release' : 'commit'} a delivery`, { cause }));
-      }
+    try {
+      await (failures === undefined ? store.commit(context.id, this.#settings.rememberMs) : store.release(context.id));
+    } catch (cause) {
+      // The handlers' result stands: a processed delivery still answers 2xx (a retry would run it
+      // twice), a failed one 500. The store's trouble is reported, not answered.
+      this.#report(new WebhookError('store_unavailable', `Dedupe store failed to ${failures ? 'release' : 'commit'} a delivery`, { cause }));
     }
-    if (failures !== undefined) throw new WebhookHandlerError(failures, event);
-    return { outcome: 'handled', event };
+    return this.#outcome(failures, event);
+  }
+
+  #outcome(failures: unknown[] | undefined, event: KnownEvent): Promise<ReceiveResult<unknown>> {
+    if (failures === undefined) return Promise.resolve({ outcome: 'handled', event });
+    return Promise.reject(this.#fail(new WebhookHandlerError(failures, event)));
+  }
+
+  /** Reports a rejection and returns it as the `WebhookError` to throw. */
+  #fail(error: unknown): WebhookError {
+    return this.#report(
+      error instanceof WebhookError ? error : new WebhookError('misconfigured', 'Webhook receiver failed', { cause: error }),
+    );
   }
 
   #handlersFor(name: string): readonly EventHandler<unknown>[] {
@@ -268,23 +300,39 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-/** Runs every handler concurrently; resolves with their failures, or `undefined` when all succeeded. */
-async function runHandlers(
+/**
+ * Runs every handler concurrently and gives their failures, or `undefined` when all succeeded;
+ * synchronously when no handler returned a promise.
+ */
+function runHandlers(
   handlers: readonly EventHandler<unknown>[],
   event: unknown,
   context: DeliveryContext,
-): Promise<unknown[] | undefined> {
+): unknown[] | undefined | Promise<unknown[] | undefined> {
   if (handlers.length === 1) {
     try {
-      await handlers[0]!(event, context);
-      return undefined;
+      const result = handlers[0]!(event, context);
+      return isThenable(result) ? Promise.resolve(result).then(noFailures, (error: unknown) => [error]) : undefined;
     } catch (error) {
       return [error];
     }
   }
-  const settled = await Promise.allSettled(handlers.map(async (handler) => handler(event, context)));
-  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
-  return failures.length === 0 ? undefined : failures;
+  if (handlers.length === 0) return undefined;
+  return Promise.allSettled(handlers.map(async (handler) => handler(event, context))).then((settled) => {
+    const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+    return failures.length === 0 ? undefined : failures;
+  });
+}
+
+const noFailures = (): undefined => undefined;
+
+function assertRawBody(body: unknown): asserts body is BodyInput {
+  if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    throw new WebhookError(
+      'misconfigured',
+      'receive() needs the raw body as a string, Buffer or Uint8Array: a parsed object can no longer be verified',
+    );
+  }
 }
 
 /**
