@@ -11,7 +11,7 @@ import {
   type WebhookEvent,
 } from './events.js';
 import { resolveSettings, type IncomingHeaders, type ReceiverOptions, type Settings } from './options.js';
-import { authenticate, checkFreshness, checkSize, keysFor, parseJson, validate, type Validated } from './pipeline.js';
+import { authenticate, checkDepth, checkFreshness, checkSize, keysFor, parseJson, validate, type Validated } from './pipeline.js';
 import type { DedupeStore } from './stores/types.js';
 import type { KeyObject } from 'node:crypto';
 import type { BodyInput } from './signature.js';
@@ -198,7 +198,9 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     assertRawBody(body);
     checkSize(body, settings.limit);
     authenticate(body, signature, keys);
-    const validated = validate(parseJson(body), this.#schemas, settings.rejectUnknownEvents);
+    const json = parseJson(body);
+    checkDepth(json);
+    const validated = validate(json, this.#schemas, settings.rejectUnknownEvents);
     checkFreshness(validated.event.timestamp, settings);
     return validated;
   }
