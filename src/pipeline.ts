@@ -5,6 +5,9 @@ import { WebhookError, WebhookPayloadError, invalidSignature, type PayloadIssue 
 import { anyEnvelopeSchema } from './events.js';
 import { matchesAnyKey, parseSignatureHeader, toKeys, type BodyInput } from './signature.js';
 import type { RequestInfo, Settings } from './options.js';
+import { MAX_DEPTH, withinDepth } from './validation/depth.js';
+import { compileFastCheck, type FastCheck } from './validation/fast-check.js';
+import { timestampMs } from './validation/timestamp.js';
 
 // The steps of "one way through" (DESIGN.md) that look at a delivery, each in one function, in
 // the order the receiver calls them. None of them runs handlers or touches the dedupe store.
@@ -56,26 +59,13 @@ export function parseJson(body: BodyInput): unknown {
   }
 }
 
-/** Deeper JSON than any AICommerce payload needs; it could only overflow the stack of code that recurses over it. */
-export const MAX_DEPTH = 64;
+export { MAX_DEPTH };
 
 /** 400 for JSON nested deeper than `MAX_DEPTH` (checked without recursing deeper than that itself). */
 export function checkDepth(json: unknown): void {
   if (!withinDepth(json, MAX_DEPTH)) {
     throw new WebhookPayloadError('invalid_payload', `Payload is nested deeper than ${MAX_DEPTH} levels`);
   }
-}
-
-function withinDepth(value: unknown, levelsLeft: number): boolean {
-  if (typeof value !== 'object' || value === null) return true;
-  if (levelsLeft === 0) return false;
-  // Indexed and for…in loops: no array of children is allocated on this per-request path.
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!withinDepth(value[i], levelsLeft - 1)) return false;
-  } else {
-    for (const key in value) if (!withinDepth((value as Record<string, unknown>)[key], levelsLeft - 1)) return false;
-  }
-  return true;
 }
 
 const MAX_ISSUES = 20;
@@ -90,33 +80,53 @@ export type Validated = { known: true; event: { event: string; timestamp: string
   event: z.output<typeof anyEnvelopeSchema>;
 };
 
+/** A whole-delivery schema and its fast check, compiled once (`undefined` when zod must always run). */
+export interface EventValidator {
+  readonly schema: z.ZodType;
+  readonly fast: FastCheck | undefined;
+}
+
+export const eventValidator = (schema: z.ZodType): EventValidator => ({ schema, fast: compileFastCheck(schema) });
+
+const anyEnvelope = eventValidator(anyEnvelopeSchema);
+
 /**
- * Envelope and `data` against the event's schema (400 with issue paths). An event we have no
- * schema for is checked as an envelope only, then ignored or rejected as configured.
+ * Envelope and `data` against the event's schema (400 with issue paths), and the depth limit. An
+ * event we have no schema for is checked as an envelope only, then ignored or rejected as configured.
  */
-export function validate(json: unknown, schemas: ReadonlyMap<string, z.ZodType>, rejectUnknown: boolean): Validated {
+export function validate(json: unknown, validators: ReadonlyMap<string, EventValidator>, rejectUnknown: boolean): Validated {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    checkDepth(json);
     throw new WebhookPayloadError('invalid_payload', 'Payload must be a JSON object', [{ path: '', message: 'Expected an object' }]);
   }
   const name = (json as { event?: unknown }).event;
-  const schema = typeof name === 'string' ? schemas.get(name) : undefined;
-  if (schema !== undefined) {
-    const result = schema.safeParse(json);
-    if (!result.success) throw new WebhookPayloadError('invalid_payload', 'Payload does not match the event schema', toIssues(result.error));
-    return { known: true, event: result.data as { event: string; timestamp: string; data: unknown } };
+  const validator = typeof name === 'string' ? validators.get(name) : undefined;
+  if (validator !== undefined) {
+    return { known: true, event: conform(json, validator, 'Payload does not match the event schema') as { event: string; timestamp: string; data: unknown } };
   }
-  const envelope = anyEnvelopeSchema.safeParse(json);
-  if (!envelope.success) throw new WebhookPayloadError('invalid_payload', 'Payload is not an AICommerce event', toIssues(envelope.error));
+  const envelope = conform(json, anyEnvelope, 'Payload is not an AICommerce event') as z.output<typeof anyEnvelopeSchema>;
   if (rejectUnknown) {
     throw new WebhookPayloadError('unknown_event', 'Unknown event', [{ path: 'event', message: 'No schema is registered for this event' }]);
   }
-  return { known: false, event: envelope.data };
+  return { known: false, event: envelope };
+}
+
+/**
+ * The schema's output for `json`. The fast check, when it passes, vouches that the output equals
+ * the input (and that the depth limit holds); otherwise the depth is checked and zod decides.
+ */
+function conform(json: object, { schema, fast }: EventValidator, message: string): unknown {
+  if (fast !== undefined && fast(json, MAX_DEPTH)) return json;
+  checkDepth(json);
+  const result = schema.safeParse(json);
+  if (!result.success) throw new WebhookPayloadError('invalid_payload', message, toIssues(result.error));
+  return result.data;
 }
 
 /** 401 when the envelope's timestamp is further from now than the tolerance, either way. */
 export function checkFreshness(timestamp: string, settings: Settings): void {
   if (settings.toleranceMs === undefined) return;
-  const skewMs = settings.now() - Date.parse(timestamp);
+  const skewMs = settings.now() - timestampMs(timestamp);
   if (!(Math.abs(skewMs) <= settings.toleranceMs)) {
     throw new WebhookError(
       'stale_timestamp',
