@@ -147,6 +147,18 @@ describe('the schemas option', () => {
     expect(eventSchemas['product.added'].safeParse({ storeId: 's', product: { id: 'p', price: 1.25 } }).success).toBe(false);
   });
 
+  it("extends a built-in schema as the README shows, still keeping unknown fields", async () => {
+    const schemas = { 'chat.message.received': eventSchemas['chat.message.received'].extend({ locale: z.string() }) };
+    const data = { ...sampleEvents['chat.message.received'], locale: 'fr-FR', extra: true };
+    const { seen } = await deliver(envelope('chat.message.received', data), schemas);
+    expect(seen).toMatchObject([{ data: { locale: 'fr-FR', extra: true } }]);
+    const missing = envelope('chat.message.received', sampleEvents['chat.message.received']);
+    const webhooks = createWebhookReceiver({ secret, now: () => at, schemas });
+    await expect(webhooks.receive({ body: missing, signature: signPayload(missing, secret) })).rejects.toMatchObject({
+      issues: [{ path: 'data.locale' }],
+    });
+  });
+
   it('refuses something that is not a zod schema', () => {
     expect(() => createWebhookReceiver({ secret, schemas: { 'x.y': { parse: () => 1 } as unknown as z.ZodType } })).toThrow(/zod schema/);
   });
