@@ -190,6 +190,22 @@ describe('exactly once with MemoryDedupeStore', () => {
   });
 });
 
+describe('dedupe: false', () => {
+  it('turns deduplication off: every copy of a delivery runs the handler', async () => {
+    const webhooks = createWebhookReceiver({ secret: SECRET, dedupe: false });
+    let runs = 0;
+    webhooks.on('chat.message.received', () => void runs++);
+    const server = await listen(webhooks.middleware());
+    const copy = createDelivery('chat.message.received', message('msg_no_dedupe'), { secret: SECRET });
+    try {
+      for (let i = 0; i < 3; i++) expect(await post(server.url, copy)).toMatchObject({ status: 200, body: { received: true } });
+      expect(runs).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describeRedis('exactly once with RedisDedupeStore', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
   let client: TestRedisClient;
