@@ -77,9 +77,9 @@ describe('freshness (tolerance)', () => {
   it('the default clock is the real one', async () => {
     const webhooks = createWebhookReceiver({ secret: SECRET, dedupe: false });
     const data = sampleEvents['product.added'];
-    await expect(webhooks.receive({ ...body(createDelivery('product.added', data, { secret: SECRET })) })).resolves.toMatchObject({ outcome: 'handled' });
+    await expect(webhooks.receive(receiveInput(createDelivery('product.added', data, { secret: SECRET })))).resolves.toMatchObject({ outcome: 'handled' });
     await expect(
-      webhooks.receive(body(createDelivery('product.added', data, { secret: SECRET, timestamp: new Date(Date.now() - 600_000) }))),
+      webhooks.receive(receiveInput(createDelivery('product.added', data, { secret: SECRET, timestamp: new Date(Date.now() - 600_000) }))),
     ).rejects.toMatchObject({ status: 401, code: 'stale_timestamp' });
   });
 
@@ -96,6 +96,7 @@ describe('freshness (tolerance)', () => {
   });
 });
 
-function body({ body, headers }: { body: string; headers: { 'x-webhook-signature': string } }) {
+/** A prepared delivery as `receive()` takes it. */
+function receiveInput({ body, headers }: { body: string; headers: { 'x-webhook-signature': string } }) {
   return { body, signature: headers['x-webhook-signature'] };
 }

@@ -55,7 +55,7 @@ export class RedisDedupeStore implements DedupeStore {
   async claim(key: string): Promise<ClaimResult> {
     const redisKey = this.#prefix + key;
     const token = randomUUID();
-    let reply;
+    let reply: unknown;
     try {
       reply = await this.#client.set(redisKey, token, { expiration: { type: 'PX', value: this.#leaseMs }, condition: 'NX' });
     } catch (error) {
