@@ -7,8 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { EventName, ReceiverOptions, WebhookEvent } from 'aicommerce-webhooks';
-import { createDelivery, createTestSender, sampleEvents, type DeliveryReport } from 'aicommerce-webhooks/testing';
+import { createDelivery, createTestSender, sampleEvents, type DeliveryReport, type TestSender } from 'aicommerce-webhooks/testing';
 import { startExpressServer } from './express-server.js';
+
+export interface DemoOptions extends ReceiverOptions {
+  write?: (text: string) => void;
+}
 
 interface Case {
   label: string;
@@ -24,7 +28,7 @@ interface Row {
 }
 
 const RETRIES = 3; // AICommerce's policy: 1 attempt + 3 retries
-const rejected = (status: number): number[] => Array<number>(RETRIES + 1).fill(status);
+const EVENTS = Object.keys(sampleEvents) as EventName[];
 
 export async function runDemo({ write = (text: string) => void process.stdout.write(text), ...receiverOptions }: DemoOptions = {}): Promise<number> {
   const startedAt = performance.now();
@@ -33,82 +37,19 @@ export async function runDemo({ write = (text: string) => void process.stdout.wr
   try {
     const seen: WebhookEvent[] = [];
     server.webhooks.onAny((event) => void seen.push(event));
-    let failNextUpdate = false; // the store's database is briefly down for one delivery
+    const database = { down: false }; // when set, the store's database is down for one delivery
     server.webhooks.on('product.updated', () => {
-      if (failNextUpdate) {
-        failNextUpdate = false;
+      if (database.down) {
+        database.down = false;
         throw new Error('database unavailable');
       }
     });
 
     const aicommerce = createTestSender({ retries: RETRIES, baseDelayMs: 25 });
-    const events = Object.keys(sampleEvents) as EventName[];
-    await aicommerce.webhooks.create({ url: server.url, events, secret });
-    const sendOne = async (event: EventName, data: unknown): Promise<DeliveryReport> => {
-      const [report] = await aicommerce.send(event, data);
-      return report!;
-    };
-
-    const message = sampleEvents['chat.message.received'];
-    const added = sampleEvents['product.added'];
-    const priceCut = { ...sampleEvents['product.updated'], product: { ...sampleEvents['product.updated'].product, price: 89 } };
-    const flaky = createDelivery('product.updated', priceCut, { secret });
-    const tampered = createDelivery('product.added', added, { secret });
-    const cases: Case[] = [
-      ...events.map((event) => ({
-        label: 'valid',
-        event,
-        expected: { statuses: [200], answer: 'received', saw: [sampleEvents[event]] },
-        send: () => sendOne(event, sampleEvents[event]),
-      })),
-      {
-        label: 'forged (wrong secret)',
-        event: 'chat.message.received',
-        expected: { statuses: rejected(401), answer: 'invalid_signature', saw: [] },
-        send: () => aicommerce.deliver(server.url, createDelivery('chat.message.received', message, { secret: 'guessed' })),
-      },
-      {
-        label: 'tampered (1 byte)',
-        event: 'product.added',
-        expected: { statuses: rejected(401), answer: 'invalid_signature', saw: [] },
-        send: () => aicommerce.deliver(server.url, { ...tampered, body: tampered.body.replace('129.99', '119.99') }),
-      },
-      {
-        label: 'stale (10 min old)',
-        event: 'chat.message.received',
-        expected: { statuses: rejected(401), answer: 'stale_timestamp', saw: [] },
-        send: () =>
-          aicommerce.deliver(server.url, createDelivery('chat.message.received', message, { secret, timestamp: new Date(Date.now() - 600_000) })),
-      },
-      {
-        label: 'handler fails once',
-        event: 'product.updated',
-        expected: { statuses: [500, 200], answer: 'received', saw: [priceCut, priceCut] },
-        send: () => {
-          failNextUpdate = true;
-          return aicommerce.deliver(server.url, flaky);
-        },
-      },
-      {
-        label: 'duplicate of the above',
-        event: 'product.updated',
-        expected: { statuses: [200], answer: 'duplicate', saw: [] },
-        send: () => aicommerce.deliver(server.url, flaky),
-      },
-    ];
-
+    await aicommerce.webhooks.create({ url: server.url, events: EVENTS, secret });
     const rows: Row[] = [];
-    for (const { label, event, expected, send } of cases) {
-      const before = seen.length;
-      const report = await send(); // one at a time, so what the handlers saw belongs to this delivery
-      const saw = seen.slice(before);
-      const statuses = report.attempts.map((attempt) => attempt.status);
-      const answer = answerOf(report);
-      const ok =
-        isDeepStrictEqual(statuses, expected.statuses) &&
-        answer === expected.answer &&
-        isDeepStrictEqual(saw.map((e) => e.data), expected.saw);
-      rows.push({ ok, cells: [label, event, attemptsOf(statuses), `${statuses.at(-1) ?? 'none'} ${answer}`, sawOf(saw, statuses)] });
+    for (const deliveryCase of casesFor(aicommerce, server.url, secret, database)) {
+      rows.push(await run(deliveryCase, seen)); // one at a time, so what the handlers saw belongs to this delivery
     }
 
     const passed = rows.filter((row) => row.ok).length;
@@ -122,8 +63,68 @@ export async function runDemo({ write = (text: string) => void process.stdout.wr
   }
 }
 
-export interface DemoOptions extends ReceiverOptions {
-  write?: (text: string) => void;
+/** One valid delivery of each event, then every kind of delivery a receiver must turn away or take once. */
+function casesFor(aicommerce: TestSender, url: string, secret: string, database: { down: boolean }): Case[] {
+  const rejected = (status: number): number[] => Array<number>(RETRIES + 1).fill(status);
+  const message = sampleEvents['chat.message.received'];
+  const priceCut = { ...sampleEvents['product.updated'], product: { ...sampleEvents['product.updated'].product, price: 89 } };
+  const flaky = createDelivery('product.updated', priceCut, { secret });
+  const tampered = createDelivery('product.added', sampleEvents['product.added'], { secret });
+  return [
+    ...EVENTS.map((event) => ({
+      label: 'valid',
+      event,
+      expected: { statuses: [200], answer: 'received', saw: [sampleEvents[event]] },
+      send: async () => (await aicommerce.send(event, sampleEvents[event]))[0]!,
+    })),
+    {
+      label: 'forged (wrong secret)',
+      event: 'chat.message.received',
+      expected: { statuses: rejected(401), answer: 'invalid_signature', saw: [] },
+      send: () => aicommerce.deliver(url, createDelivery('chat.message.received', message, { secret: 'guessed' })),
+    },
+    {
+      label: 'tampered (1 byte)',
+      event: 'product.added',
+      expected: { statuses: rejected(401), answer: 'invalid_signature', saw: [] },
+      send: () => aicommerce.deliver(url, { ...tampered, body: tampered.body.replace('129.99', '119.99') }),
+    },
+    {
+      label: 'stale (10 min old)',
+      event: 'chat.message.received',
+      expected: { statuses: rejected(401), answer: 'stale_timestamp', saw: [] },
+      send: () => aicommerce.deliver(url, createDelivery('chat.message.received', message, { secret, timestamp: new Date(Date.now() - 600_000) })),
+    },
+    {
+      label: 'handler fails once',
+      event: 'product.updated',
+      expected: { statuses: [500, 200], answer: 'received', saw: [priceCut, priceCut] },
+      send: () => {
+        database.down = true;
+        return aicommerce.deliver(url, flaky);
+      },
+    },
+    {
+      label: 'duplicate of the above',
+      event: 'product.updated',
+      expected: { statuses: [200], answer: 'duplicate', saw: [] },
+      send: () => aicommerce.deliver(url, flaky),
+    },
+  ];
+}
+
+/** Sends one case and compares what happened with what should have. */
+async function run({ label, event, expected, send }: Case, seen: readonly WebhookEvent[]): Promise<Row> {
+  const before = seen.length;
+  const report = await send();
+  const saw = seen.slice(before);
+  const statuses = report.attempts.map((attempt) => attempt.status);
+  const answer = answerOf(report);
+  const ok =
+    isDeepStrictEqual(statuses, expected.statuses) &&
+    answer === expected.answer &&
+    isDeepStrictEqual(saw.map((e) => e.data), expected.saw);
+  return { ok, cells: [label, event, attemptsOf(statuses), `${statuses.at(-1) ?? 'none'} ${answer}`, sawOf(saw, statuses)] };
 }
 
 /** `received`/`duplicate` for a 2xx, the error code otherwise, or why there was no answer. */
