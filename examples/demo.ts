@@ -146,7 +146,7 @@ function attemptsOf(statuses: readonly (number | null)[]): string {
 function sawOf(saw: readonly WebhookEvent[], statuses: readonly (number | null)[]): string {
   if (saw.length === 0) return statuses.at(-1) === 200 ? 'nothing (already processed)' : 'nothing';
   const last = describe(saw.at(-1)!);
-  return saw.length === 1 ? last : `${saw.length} runs, the first threw; ${last}`;
+  return saw.length === 1 ? last : `${saw.length} runs: ${last}`;
 }
 
 /** One line on an event's data; the switch narrows `event.data` to each event's type. */
