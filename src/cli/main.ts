@@ -20,18 +20,20 @@ Exit status: 0 success, 1 not delivered / invalid signature, 2 usage error.
 
 /** Runs the CLI on `argv` (without `node` and the script) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === '--help' || name === '-h' || (name === 'help' && args.length === 0)) {
+  const [first, ...rest] = argv;
+  const asksHelp = first === 'help'; // `help <command>` is `<command> --help`
+  const name = asksHelp ? rest[0] : first;
+  if (name === '--help' || name === '-h' || (asksHelp && name === undefined)) {
     io.stdout.write(USAGE);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === (name === 'help' ? args[0] : name));
+  const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
-    io.stderr.write(`${name === undefined ? 'missing <command>' : `unknown command '${name === 'help' ? args[0] : name}'`}\n\n${USAGE}`);
+    io.stderr.write(`${name === undefined ? 'missing <command>' : `unknown command '${name}'`}\n\n${USAGE}`);
     return 2;
   }
   try {
-    return await command.run(name === 'help' ? ['--help'] : args, io);
+    return await command.run(asksHelp ? ['--help'] : rest, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr.write(`aicommerce-webhooks ${command.name}: ${error.message}\n\n${command.usage}`);
