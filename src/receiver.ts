@@ -274,7 +274,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     if (this.#errorObservers.length === 0) {
       // Nobody is listening: a server-side failure must not pass silently; a 4xx is the sender's problem.
       if (error.status >= 500) {
-        const causes = error instanceof WebhookHandlerError ? error.errors : [error.cause];
+        const causes = error instanceof WebhookHandlerError ? error.errors : error.cause === undefined ? [] : [error.cause];
         console.error(`[aicommerce-webhooks] ${error.status} ${error.code}: ${error.message}`, ...causes);
       }
       return error;

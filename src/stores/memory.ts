@@ -21,6 +21,11 @@ interface Entry {
  */
 export class MemoryDedupeStore implements DedupeStore {
   readonly #entries = new Map<string, Entry>(); // insertion order ≈ age, oldest first
+  /**
+   * Key → claims not yet committed or released. More than one only when a lease ran out under a
+   * slow handler and a copy claimed the key again: the older claim's release must not free it.
+   */
+  readonly #unsettled = new Map<string, number>();
   readonly #maxEntries: number;
   readonly #leaseMs: number;
   readonly #now: () => number;
@@ -41,18 +46,31 @@ export class MemoryDedupeStore implements DedupeStore {
   claim(key: string): ClaimResult {
     const now = this.#now();
     const entry = this.#entries.get(key);
-    if (entry !== undefined && entry.expiresAt > now) return entry.committed ? 'duplicate' : 'in_flight';
+    // Held through its last millisecond, as Redis holds a key: a replay at the very edge of the
+    // tolerance window still finds the delivery it repeats.
+    if (entry !== undefined && entry.expiresAt >= now) return entry.committed ? 'duplicate' : 'in_flight';
     this.#remember(key, { committed: false, expiresAt: now + this.#leaseMs }, now);
+    this.#unsettled.set(key, (this.#unsettled.get(key) ?? 0) + 1);
     return 'claimed';
   }
 
   commit(key: string, ttlMs: number): void {
+    this.#settle(key);
     const now = this.#now();
     this.#remember(key, { committed: true, expiresAt: now + ttlMs }, now);
   }
 
   release(key: string): void {
-    this.#entries.delete(key);
+    // Never forget a processed delivery, nor a lease that a newer claim took over (see #unsettled).
+    if (this.#settle(key) === 0 && this.#entries.get(key)?.committed === false) this.#entries.delete(key);
+  }
+
+  /** Counts one claim of `key` as settled; answers how many are still running. */
+  #settle(key: string): number {
+    const left = (this.#unsettled.get(key) ?? 1) - 1;
+    if (left > 0) this.#unsettled.set(key, left);
+    else this.#unsettled.delete(key);
+    return left;
   }
 
   #remember(key: string, entry: Entry, now: number): void {
@@ -65,7 +83,7 @@ export class MemoryDedupeStore implements DedupeStore {
   #sweep(now: number): void {
     let budget = 2;
     for (const [key, entry] of this.#entries) {
-      if (this.#entries.size >= this.#maxEntries || (budget-- > 0 && entry.expiresAt <= now)) {
+      if (this.#entries.size >= this.#maxEntries || (budget-- > 0 && entry.expiresAt < now)) {
         this.#entries.delete(key);
       } else {
         break;

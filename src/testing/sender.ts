@@ -29,6 +29,8 @@ export interface Attempt {
   readonly status: number | null;
   /** When the attempt started, in ms after the first attempt. */
   readonly at: number;
+  /** The backoff waited before this attempt, in ms, jitter included; 0 for the first. */
+  readonly delayMs: number;
   /** How long it took, in ms. */
   readonly ms: number;
   /** Why there was no answer. */
@@ -74,12 +76,13 @@ export function createTestSender({
   if (!Number.isInteger(retries) || retries < 0) throw new TypeError('retries must be a whole number ≥ 0');
   if (!(baseDelayMs >= 0)) throw new TypeError('baseDelayMs must be ≥ 0');
   if (!(jitter >= 0 && jitter <= 1)) throw new TypeError('jitter must be between 0 and 1');
+  if (!(timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
   const endpoints = new Map<string, WebhookEndpoint>();
   let nextId = 1;
 
   const delayBefore = (retry: number): number => baseDelayMs * 2 ** (retry - 1) * (1 + jitter * (2 * random() - 1));
 
-  async function attempt(url: string, delivery: Delivery, startedAt: number): Promise<Attempt> {
+  async function attempt(url: string, delivery: Delivery, startedAt: number, delayMs: number): Promise<Attempt> {
     const begin = performance.now();
     const at = Math.round(begin - startedAt);
     try {
@@ -90,9 +93,9 @@ export function createTestSender({
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
-      return { status: response.status, at, ms: Math.round(performance.now() - begin), response: parseMaybeJson(text) };
+      return { status: response.status, at, delayMs, ms: Math.round(performance.now() - begin), response: parseMaybeJson(text) };
     } catch (error) {
-      return { status: null, at, ms: Math.round(performance.now() - begin), error: describe(error) };
+      return { status: null, at, delayMs, ms: Math.round(performance.now() - begin), error: describe(error) };
     }
   }
 
@@ -100,8 +103,9 @@ export function createTestSender({
     const startedAt = performance.now();
     const attempts: Attempt[] = [];
     for (let n = 0; n <= retries; n++) {
-      if (n > 0) await sleep(delayBefore(n));
-      const result = await attempt(url, delivery, startedAt);
+      const delayMs = n === 0 ? 0 : delayBefore(n);
+      if (delayMs > 0) await sleep(delayMs);
+      const result = await attempt(url, delivery, startedAt, delayMs);
       attempts.push(result);
       if (result.status !== null && result.status >= 200 && result.status < 300) {
         return { webhookId, url, delivered: true, attempts };

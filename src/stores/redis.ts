@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimResult, DedupeStore } from './types.js';
+
+/**
+ * The few commands the store sends, in the official `redis` client's (v5 and v6) syntax. Typed
+ * structurally so that either version's `createClient()` fits without this package importing it.
+ */
+export interface RedisDedupeClient {
+  set(key: string, value: string, options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' }): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+export interface RedisDedupeStoreOptions {
+  /**
+   * A connected client from `redis` (`createClient({ url, disableOfflineQueue: true })`).
+   * `disableOfflineQueue` makes commands fail at once while Redis is unreachable (503 and a
+   * retry later) instead of waiting for a reconnection that may never come.
+   */
+  client: RedisDedupeClient;
+  /** Put before every key, to share a Redis with other data. Default `'aicommerce:'`. */
+  prefix?: string;
+  /** How long an in-flight claim holds if its process dies before it settles, in ms. Default 60,000. */
+  leaseMs?: number;
+}
+
+/** The value of a processed delivery's key; an in-flight key holds its claim's random token instead. */
+const COMMITTED = 'committed';
+
+/** Deletes the key only while it still holds this claim's token: never a commit, never someone else's lease. */
+const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/**
+ * A dedupe store shared by every receiver on one Redis: claims are atomic `SET NX PX` across
+ * processes, and an in-flight claim is a lease that Redis expires by itself if its process dies.
+ */
+export class RedisDedupeStore implements DedupeStore {
+  readonly #client: RedisDedupeClient;
+  readonly #prefix: string;
+  readonly #leaseMs: number;
+  /** Key → tokens of this process's unsettled claims, oldest first (more than one only after a lease ran out). */
+  readonly #tokens = new Map<string, string[]>();
+
+  constructor({ client, prefix = 'aicommerce:', leaseMs = 60_000 }: RedisDedupeStoreOptions) {
+    if (typeof client?.set !== 'function' || typeof client.get !== 'function' || typeof client.eval !== 'function') {
+      throw new TypeError('RedisDedupeStore: client must be a client from the `redis` package (createClient())');
+    }
+    if (typeof prefix !== 'string') throw new TypeError('RedisDedupeStore: prefix must be a string');
+    if (!(Number.isFinite(leaseMs) && leaseMs > 0)) throw new TypeError('RedisDedupeStore: leaseMs must be a positive number of milliseconds');
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#leaseMs = Math.ceil(leaseMs);
+  }
+
+  async claim(key: string): Promise<ClaimResult> {
+    const redisKey = this.#prefix + key;
+    const token = randomUUID();
+    let reply: unknown;
+    try {
+      reply = await this.#client.set(redisKey, token, { expiration: { type: 'PX', value: this.#leaseMs }, condition: 'NX' });
+    } catch (error) {
+      // The SET may still have reached Redis (a timeout, not a refusal): free the lease if it did.
+      this.#client.eval(RELEASE_SCRIPT, { keys: [redisKey], arguments: [token] }).catch(ignore);
+      throw error;
+    }
+    if (reply !== null) {
+      const tokens = this.#tokens.get(key);
+      if (tokens === undefined) this.#tokens.set(key, [token]);
+      else tokens.push(token);
+      return 'claimed';
+    }
+    // Typed replies may be Buffers; a key that vanished since the SET is answered as in flight (the retry will claim it).
+    return String(await this.#client.get(redisKey)) === COMMITTED ? 'duplicate' : 'in_flight';
+  }
+
+  async commit(key: string, ttlMs: number): Promise<void> {
+    this.#settle(key);
+    // Unconditional: the delivery was processed, whichever claim holds the key now.
+    await this.#client.set(this.#prefix + key, COMMITTED, { expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } });
+  }
+
+  async release(key: string): Promise<void> {
+    const token = this.#settle(key);
+    if (token !== undefined) await this.#client.eval(RELEASE_SCRIPT, { keys: [this.#prefix + key], arguments: [token] });
+  }
+
+  /**
+   * Takes the oldest unsettled token for `key`. Two claims of one key in this process only happen
+   * when a lease ran out under a slow handler; oldest-first means a release never deletes the lease
+   * of a claim that is still running (at worst a lease is left to expire by itself).
+   */
+  #settle(key: string): string | undefined {
+    const tokens = this.#tokens.get(key);
+    const token = tokens?.shift();
+    if (tokens?.length === 0) this.#tokens.delete(key);
+    return token;
+  }
+}
+
+function ignore(): void {}

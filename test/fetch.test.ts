@@ -1,0 +1,402 @@
+import http from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebhookReceiver, WebhookError, WebhookHandlerError, type EventName, type ReceiverOptions } from 'aicommerce-webhooks';
+import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
+
+// webhooks.fetchHandler(): real `Request` objects in, real `Response` objects out, then the same
+// handler inside Hono served over HTTP on loopback.
+
+const secret = 'fetch-secret';
+const endpoint = 'https://shop.example/webhooks/aicommerce';
+const events = Object.keys(sampleEvents) as EventName[];
+const message = sampleEvents['chat.message.received'];
+
+/** A receiver whose handler runs and errors are recorded; `fail` makes every handler run throw. */
+function setup(options: ReceiverOptions & { fail?: Error } = {}) {
+  const { fail, ...receiverOptions } = options;
+  const webhooks = createWebhookReceiver({ secret, ...receiverOptions });
+  const seen: { event: string; data: unknown }[] = [];
+  const errors: WebhookError[] = [];
+  webhooks.onAny((event) => {
+    seen.push({ event: event.event, data: event.data });
+    if (fail !== undefined) throw fail;
+  });
+  webhooks.onError((error) => void errors.push(error));
+  return { handler: webhooks.fetchHandler(), seen, errors };
+}
+
+function post(body: RequestInit['body'], headers: Record<string, string> = {}, url = endpoint): Request {
+  return new Request(url, { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+}
+
+/** A delivery of the docs' example as a Request. */
+function signed(event: EventName = 'chat.message.received', options: { secret?: string } = {}): Request {
+  const { body, headers } = createDelivery(event, sampleEvents[event], { secret: options.secret ?? secret });
+  return post(body, headers);
+}
+
+/** A body stream that yields `chunk` whenever asked, forever, and records what happened to it. */
+function endless(chunk = new Uint8Array(1024)) {
+  const state = { pulls: 0, cancelled: false };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      state.pulls++;
+      controller.enqueue(chunk);
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+
+/** A body stream that sends `first` and then nothing, never ending. */
+function stalled(first: string) {
+  const state = { cancelled: false };
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode(first));
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+
+async function answer(response: Response) {
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('fetchHandler() with Request objects', () => {
+  describe('200', () => {
+    it.each(events)('%s reaches its handler once with the exact data', async (event) => {
+      const { handler, seen } = setup();
+      const response = await handler(signed(event));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(await response.json()).toEqual({ received: true });
+      expect(seen).toEqual([{ event, data: sampleEvents[event] }]);
+    });
+
+    it('ignores an unknown event (200 ignored) without running a handler', async () => {
+      const { handler, seen } = setup();
+      const { body, headers } = createDelivery('order.created', { orderId: 'o1' }, { secret });
+      expect(await answer(await handler(post(body, headers)))).toEqual({ status: 200, body: { received: true, ignored: true } });
+      expect(seen).toEqual([]);
+    });
+
+    it('answers a second copy of a delivery 200 duplicate without running the handler again', async () => {
+      const { handler, seen } = setup();
+      const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
+      expect(await answer(await handler(post(body, headers)))).toEqual({ status: 200, body: { received: true } });
+      expect(await answer(await handler(post(body, headers)))).toEqual({ status: 200, body: { received: true, duplicate: true } });
+      expect(seen).toHaveLength(1);
+    });
+
+    it('verifies the bytes as sent, however many chunks they come in (escapes, 1.0, spaces)', async () => {
+      const { handler, seen } = setup();
+      const body = `{ "event": "chat.message.received", "timestamp": "${new Date().toISOString()}",
+        "data": { "sessionId": "s\\u0031", "storeId": "st", "message": "caf\\u00e9 \u00e9", "products": [{ "id": "p", "name": "n", "relevanceScore": 1.0 }] } }`;
+      const bytes = new TextEncoder().encode(body);
+      const parts = [bytes.subarray(0, 7), bytes.subarray(7, 100), bytes.subarray(100)];
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+          controller.close();
+        },
+      });
+      const { createHmac } = await import('node:crypto');
+      const signature = `sha256=${createHmac('sha256', secret).update(bytes).digest('hex')}`;
+      const response = await handler(post(stream, { 'content-type': 'application/json', 'x-webhook-signature': signature }));
+      expect(response.status).toBe(200);
+      expect(seen[0]?.data).toMatchObject({ sessionId: 's1', message: 'café é', products: [{ relevanceScore: 1 }] });
+    });
+  });
+
+  describe('401', () => {
+    it.each([
+      ['a forged signature (wrong secret)', () => signed('chat.message.received', { secret: 'guessed' })],
+      ['no signature header', () => post(createDelivery('chat.message.received', message, { secret }).body, { 'content-type': 'application/json' })],
+      [
+        'one tampered byte',
+        () => {
+          const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
+          return post(body.replace('129.99', '119.99'), headers);
+        },
+      ],
+      [
+        'a short header',
+        () => {
+          const { body, headers } = createDelivery('chat.message.received', message, { secret });
+          return post(body, { ...headers, 'x-webhook-signature': headers['x-webhook-signature'].slice(0, 20) });
+        },
+      ],
+      ['an empty body', () => post(null, { 'content-type': 'application/json' })],
+    ])('%s: Invalid signature, no handler run, nothing echoed', async (_, request) => {
+      const { handler, seen, errors } = setup();
+      const response = await handler(request());
+      const text = await response.text();
+      expect(response.status).toBe(401);
+      expect(JSON.parse(text)).toEqual({ error: 'Invalid signature', code: 'invalid_signature' });
+      expect(text).not.toContain('running shoes');
+      expect(seen).toEqual([]);
+      expect(errors.map((e) => e.code)).toEqual(['invalid_signature']);
+    });
+
+    it('a stale timestamp: 401 stale_timestamp', async () => {
+      const { handler, seen } = setup();
+      const { body, headers } = createDelivery('chat.message.received', message, { secret, timestamp: new Date(Date.now() - 3_600_000) });
+      const { status, body: json } = await answer(await handler(post(body, headers)));
+      expect([status, json['code']]).toEqual([401, 'stale_timestamp']);
+      expect(seen).toEqual([]);
+    });
+  });
+
+  describe('400', () => {
+    it('a payload that fails its schema, with the issue paths', async () => {
+      const { handler, seen } = setup();
+      const { storeId: _, ...withoutStore } = message;
+      const data = { ...withoutStore, products: [{ id: 'p' }] };
+      const { body, headers } = createDelivery('chat.message.received', data, { secret });
+      const { status, body: json } = await answer(await handler(post(body, headers)));
+      expect(status).toBe(400);
+      expect(json).toMatchObject({ error: 'Payload does not match the event schema', code: 'invalid_payload' });
+      expect((json['issues'] as { path: string }[]).map((issue) => issue.path).sort()).toEqual(['data.products.0.name', 'data.storeId']);
+      expect(seen).toEqual([]);
+    });
+
+    it('a signed body that is not JSON', async () => {
+      const { handler } = setup();
+      const { signPayload } = await import('aicommerce-webhooks');
+      const body = '{"event": nope';
+      const { status, body: json } = await answer(await handler(post(body, { 'content-type': 'application/json', 'x-webhook-signature': signPayload(body, secret) })));
+      expect(status).toBe(400);
+      expect(json).toEqual({ error: 'Body is not valid JSON: it could not be parsed', code: 'invalid_json', issues: [] });
+    });
+
+    it('a body stream that fails while arriving: 400 incomplete_body', async () => {
+      const { handler, errors } = setup();
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"event"'));
+          controller.error(new Error('connection reset'));
+        },
+      });
+      const { status, body } = await answer(await handler(post(stream, { 'content-type': 'application/json' })));
+      expect([status, body['code']]).toEqual([400, 'incomplete_body']);
+      expect(JSON.stringify(body)).not.toContain('connection reset');
+      expect(errors.map((e) => e.code)).toEqual(['incomplete_body']);
+    });
+  });
+
+  describe('413', () => {
+    it('a declared Content-Length over the limit is refused before a byte is read', async () => {
+      const { handler, seen } = setup({ limit: '1kb' });
+      const { stream, state } = endless();
+      const response = await handler(post(stream, { 'content-type': 'application/json', 'content-length': '2048' }));
+      expect(await answer(response)).toEqual({ status: 413, body: { error: 'Payload too large: the limit is 1024 bytes', code: 'payload_too_large' } });
+      expect(state.pulls).toBeLessThanOrEqual(1); // a stream may pre-fetch one chunk when it is made; none was read
+      expect(seen).toEqual([]);
+    });
+
+    it('a streamed body without Content-Length is cut off at the limit, never held whole', async () => {
+      const { handler, seen, errors } = setup({ limit: '4kb' });
+      const { stream, state } = endless(new Uint8Array(1024));
+      const response = await handler(post(stream, { 'content-type': 'application/json' }));
+      expect((await answer(response)).status).toBe(413);
+      expect(state.cancelled).toBe(true);
+      expect(state.pulls).toBeLessThanOrEqual(8); // 5 chunks pass the limit; a stream reads at most a little ahead
+      expect(seen).toEqual([]);
+      expect(errors.map((e) => e.code)).toEqual(['payload_too_large']);
+    });
+
+    it('a signed delivery just under the limit still passes', async () => {
+      const { body, headers } = createDelivery('chat.message.received', message, { secret });
+      const { handler } = setup({ limit: Buffer.byteLength(body) });
+      expect((await handler(post(body, headers))).status).toBe(200);
+      const { handler: smaller } = setup({ limit: Buffer.byteLength(body) - 1 });
+      expect((await smaller(post(body, headers))).status).toBe(413);
+    });
+  });
+
+  describe('415, 405, 408, 404', () => {
+    it.each([
+      ['text/plain', { 'content-type': 'text/plain' }],
+      ['no content type', {}],
+      ['a charset other than UTF-8', { 'content-type': 'application/json; charset=latin1' }],
+      ['gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
+    ])('%s: 415 unsupported_media_type, body not read', async (_, headers) => {
+      const { handler } = setup();
+      const { body, headers: signedHeaders } = createDelivery('chat.message.received', message, { secret });
+      const request = post(body, { 'x-webhook-signature': signedHeaders['x-webhook-signature'], ...headers });
+      const { status, body: json } = await answer(await handler(request));
+      expect([status, json['code']]).toEqual([415, 'unsupported_media_type']);
+      expect(request.bodyUsed).toBe(false);
+    });
+
+    it.each(['GET', 'PUT', 'HEAD'])('%s: 405 with Allow: POST', async (method) => {
+      const { handler, errors } = setup();
+      const response = await handler(new Request(endpoint, { method }));
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+      if (method !== 'HEAD') expect(((await response.json()) as { code: string }).code).toBe('method_not_allowed');
+      expect(errors.map((e) => e.code)).toEqual(['method_not_allowed']);
+    });
+
+    it('a body that does not arrive within bodyTimeout: 408, the stream is cancelled', async () => {
+      const { handler, seen, errors } = setup({ bodyTimeout: 100 });
+      const { stream, state } = stalled('{"event":"chat.message.received",');
+      const { status, body } = await answer(await handler(post(stream, { 'content-type': 'application/json' })));
+      expect(status).toBe(408);
+      expect(body).toEqual({ error: 'Request body not received within 100 ms', code: 'body_timeout' });
+      expect(state.cancelled).toBe(true);
+      expect(seen).toEqual([]);
+      expect(errors.map((e) => e.code)).toEqual(['body_timeout']);
+    });
+
+    it('with `path`, another path is 404 and the path itself (any trailing slash or query) is handled', async () => {
+      const { handler, seen } = setup({ path: '/webhooks/aicommerce' });
+      const { body, headers } = createDelivery('chat.message.received', message, { secret });
+      expect((await handler(post(body, headers, 'https://shop.example/other'))).status).toBe(404);
+      expect((await handler(post(body, headers, 'https://shop.example/webhooks/aicommerce/?store=1'))).status).toBe(200);
+      expect(seen).toHaveLength(1);
+    });
+  });
+
+  describe('500', () => {
+    it('a throwing handler: Webhook handler failed, no internals; onError gets every failure', async () => {
+      const failure = new Error('db password hunter2 rejected');
+      const { handler, errors } = setup({ fail: failure });
+      const response = await handler(signed());
+      const text = await response.text();
+      expect(response.status).toBe(500);
+      expect(JSON.parse(text)).toEqual({ error: 'Webhook handler failed', code: 'handler_failed' });
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(text).not.toMatch(/hunter2|at |running shoes/);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(WebhookHandlerError);
+      expect((errors[0] as WebhookHandlerError).errors).toEqual([failure]);
+    });
+
+    it('a body something else already read: 500 misconfigured, not 401', async () => {
+      const { handler } = setup();
+      const request = signed();
+      await request.text();
+      const { status, body } = await answer(await handler(request));
+      expect([status, body['code']]).toEqual([500, 'misconfigured']);
+    });
+  });
+
+  it('gives a secret resolver the request headers and URL', async () => {
+    const calls: { store: unknown; url: string | undefined }[] = [];
+    const { handler } = setup({
+      secret: ({ headers, url }) => {
+        calls.push({ store: headers['x-store-id'], url });
+        return headers['x-store-id'] === 'store_xyz' ? secret : undefined;
+      },
+    });
+    const { body, headers } = createDelivery('chat.message.received', message, { secret });
+    expect((await handler(post(body, { ...headers, 'x-store-id': 'store_xyz' }))).status).toBe(200);
+    expect((await handler(post(body, { ...headers, 'x-store-id': 'other' }))).status).toBe(401);
+    expect(calls).toEqual([
+      { store: 'store_xyz', url: endpoint },
+      { store: 'other', url: endpoint },
+    ]);
+  });
+});
+
+describe('fetchHandler() inside Hono, over HTTP', () => {
+  const path = '/webhooks/aicommerce';
+  let url: string;
+  let close: () => Promise<void>;
+  const seen: { event: string; data: unknown }[] = [];
+  let failNext = false;
+
+  beforeAll(async () => {
+    const webhooks = createWebhookReceiver({ secret, limit: '16kb', bodyTimeout: 200 });
+    webhooks.onAny((event) => {
+      seen.push({ event: event.event, data: event.data });
+      if (failNext) {
+        failNext = false;
+        throw new Error('internal detail');
+      }
+    });
+    webhooks.onError(() => {});
+    const handler = webhooks.fetchHandler();
+    const app = new Hono();
+    app.all(path, (c) => handler(c.req.raw));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server;
+    await new Promise((resolve) => server.once('listening', resolve));
+    const address = server.address() as { port: number };
+    url = `http://127.0.0.1:${address.port}${path}`;
+    close = () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections());
+  });
+  afterAll(() => close());
+
+  it('delivers each of the seven events from the sender emulator to the handler', async () => {
+    seen.length = 0;
+    const aicommerce = createTestSender({ retries: 0 });
+    await aicommerce.webhooks.create({ url, events, secret });
+    for (const event of events) {
+      const [report] = await aicommerce.send(event, sampleEvents[event]);
+      expect(report?.attempts.map((a) => [a.status, a.response])).toEqual([[200, { received: true }]]);
+    }
+    expect(seen).toEqual(events.map((event) => ({ event, data: sampleEvents[event] })));
+  });
+
+  it('answers forged 401, GET 405 with Allow, text/plain 415, a failing handler 500 then the retry 200', async () => {
+    seen.length = 0;
+    const aicommerce = createTestSender({ retries: 1, baseDelayMs: 1 });
+    const forged = await aicommerce.deliver(url, createDelivery('chat.message.received', message, { secret: 'guessed' }));
+    expect(forged.attempts.map((a) => [a.status, a.response])).toEqual([
+      [401, { error: 'Invalid signature', code: 'invalid_signature' }],
+      [401, { error: 'Invalid signature', code: 'invalid_signature' }],
+    ]);
+
+    const get = await fetch(url);
+    expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
+    await get.body?.cancel();
+
+    const text = await fetch(url, { method: 'POST', body: 'hi', headers: { 'content-type': 'text/plain' } });
+    expect([text.status, ((await text.json()) as { code: string }).code]).toEqual([415, 'unsupported_media_type']);
+
+    failNext = true;
+    const retried = await aicommerce.deliver(url, createDelivery('product.added', sampleEvents['product.added'], { secret }));
+    expect(retried.attempts.map((a) => [a.status, a.response])).toEqual([
+      [500, { error: 'Webhook handler failed', code: 'handler_failed' }],
+      [200, { received: true }],
+    ]);
+    expect(seen.map((s) => s.event)).toEqual(['product.added', 'product.added']);
+  });
+
+  it('413 for a chunked upload past the limit and for a declared length over it; 408 for a body that stalls', async () => {
+    const headers = { 'content-type': 'application/json' };
+    const chunked = await rawPost(url, { ...headers, 'transfer-encoding': 'chunked' }, Array(40).fill('x'.repeat(1024)), true);
+    expect([chunked.status, chunked.json['code']]).toEqual([413, 'payload_too_large']);
+    const declared = await rawPost(url, { ...headers, 'content-length': String(1024 * 1024) }, ['{'], false);
+    expect([declared.status, declared.json['code']]).toEqual([413, 'payload_too_large']);
+    const slow = await rawPost(url, { ...headers, 'content-length': '100' }, ['{"event":'], false);
+    expect([slow.status, slow.json['code']]).toEqual([408, 'body_timeout']);
+  });
+});
+
+/** A POST written part by part with node:http, optionally never finished, for uploads fetch() can't make. */
+function rawPost(url: string, headers: Record<string, string>, parts: string[], end: boolean) {
+  return new Promise<{ status: number | undefined; json: Record<string, unknown> }>((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', headers, agent: false });
+    request.once('response', (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.once('end', () => {
+        resolve({ status: response.statusCode, json: JSON.parse(text) as Record<string, unknown> });
+        request.destroy();
+      });
+    });
+    request.once('error', reject);
+    for (const part of parts) request.write(part);
+    if (end) request.end();
+  });
+}

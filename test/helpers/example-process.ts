@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+
+/** What a child process printed so far, and how it ended. */
+export interface Output {
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  readonly child: ChildProcess;
+  readonly output: Output;
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `examples/<file>` with tsx the way `npm run demo` does: `examples/tsconfig.json` has no
+ * `paths`, so 'aicommerce-webhooks' resolves through the package's exports to the built dist/.
+ */
+export function runExample(file: string, env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [tsx, '--tsconfig', 'examples/tsconfig.json', `examples/${file}`], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: Output = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return {
+    child,
+    output,
+    exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Waits for the example's `Listening on <url>` line (it was started with PORT=0) and gives the URL. */
+export async function listeningUrl(running: Running, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const url = /Listening on (\S+)/.exec(running.output.stdout)?.[1];
+    if (url !== undefined) return url;
+    if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode} before listening:\n${running.output.stderr}`);
+    if (Date.now() > deadline) throw new Error(`not listening after ${timeoutMs} ms:\n${running.output.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

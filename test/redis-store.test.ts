@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
+import { connectClient, describeRedis, uniquePrefix, useRedis, type TestRedisClient } from './helpers/redis.js';
+
+// RedisDedupeStore on a real redis-server, through its public methods. Two store instances on one
+// prefix stand for two processes: each keeps its own claim tokens, as separate processes would.
+
+describe('RedisDedupeStore options', () => {
+  const client = createClient(); // never connected: construction sends nothing
+
+  it('rejects a missing client, a non-string prefix and a lease that is not a positive number', () => {
+    expect(() => new RedisDedupeStore({ client: undefined as never })).toThrow(/client must be a client from the `redis` package/);
+    expect(() => new RedisDedupeStore({ client: {} as never })).toThrow(TypeError);
+    expect(() => new RedisDedupeStore({ client, prefix: 1 as never })).toThrow(/prefix must be a string/);
+    for (const leaseMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new RedisDedupeStore({ client, leaseMs })).toThrow(/leaseMs must be a positive number/);
+    }
+    expect(new RedisDedupeStore({ client, prefix: '', leaseMs: 1.5 })).toBeInstanceOf(RedisDedupeStore);
+  });
+});
+
+describeRedis('RedisDedupeStore on a real Redis', () => {
+  let redis: Awaited<ReturnType<typeof useRedis>>;
+  let client: TestRedisClient;
+  beforeAll(async () => {
+    redis = await useRedis();
+    client = await connectClient(redis.url);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await redis?.stop();
+  });
+
+  /** Stores sharing one prefix: "this process", "another process" and a third one that only looks. */
+  const pair = (leaseMs?: number) => {
+    const prefix = uniquePrefix();
+    const store = () => new RedisDedupeStore({ client, prefix, ...(leaseMs !== undefined && { leaseMs }) });
+    return { prefix, ours: store(), theirs: store(), third: store() };
+  };
+
+  it('claims a new key once: claimed, then in_flight, then duplicate once committed', async () => {
+    const { ours, theirs } = pair();
+    expect(await ours.claim('k')).toBe('claimed');
+    expect(await theirs.claim('k')).toBe('in_flight');
+    expect(await ours.claim('k')).toBe('in_flight');
+    await ours.commit('k', 60_000);
+    expect(await theirs.claim('k')).toBe('duplicate');
+  });
+
+  it('keeps keys under the prefix: the lease expires after leaseMs, a commit after its TTL', async () => {
+    const { prefix, ours } = pair(30_000);
+    await ours.claim('k');
+    const leaseTtl = await client.pTTL(`${prefix}k`);
+    expect(leaseTtl).toBeGreaterThan(0);
+    expect(leaseTtl).toBeLessThanOrEqual(30_000);
+    await ours.commit('k', 600_000);
+    expect(await client.get(`${prefix}k`)).toBe('committed');
+    expect(await client.pTTL(`${prefix}k`)).toBeGreaterThan(30_000);
+    expect(await client.exists('k')).toBe(0);
+  });
+
+  it('a released claim lets the retry claim again', async () => {
+    const { ours, theirs } = pair();
+    expect(await ours.claim('k')).toBe('claimed');
+    await ours.release('k');
+    expect(await theirs.claim('k')).toBe('claimed');
+  });
+
+  it('an in-flight lease expires by itself, as when its process dies mid-handler', async () => {
+    const { ours, theirs } = pair(50);
+    expect(await ours.claim('k')).toBe('claimed'); // …and this "process" never commits nor releases
+    await sleep(120);
+    expect(await theirs.claim('k')).toBe('claimed');
+  });
+
+  it('a late release cannot delete a lease another process took over after ours expired', async () => {
+    const { ours, theirs, third } = pair(50);
+    await ours.claim('k');
+    await sleep(120);
+    expect(await theirs.claim('k')).toBe('claimed');
+    await ours.release('k'); // our slow handler failed, after the takeover
+    expect(await third.claim('k')).toBe('in_flight');
+  });
+
+  it('a release cannot delete a committed key', async () => {
+    const { ours, theirs, third } = pair(50);
+    await ours.claim('k');
+    await sleep(120);
+    await theirs.claim('k');
+    await theirs.commit('k', 60_000);
+    await ours.release('k');
+    expect(await third.claim('k')).toBe('duplicate');
+  });
+
+  it('when a lease ran out under a slow handler and this process claimed again, the older claim’s release leaves the newer lease', async () => {
+    const { ours, theirs } = pair(50);
+    expect(await ours.claim('k')).toBe('claimed');
+    await sleep(120);
+    expect(await ours.claim('k')).toBe('claimed'); // the retry reached this same process
+    await ours.release('k'); // the first, slow handler fails
+    expect(await theirs.claim('k')).toBe('in_flight'); // the second still holds it
+    await ours.release('k');
+    expect(await theirs.claim('k')).toBe('claimed');
+  });
+});
