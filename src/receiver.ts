@@ -66,8 +66,12 @@ type Matching<Name extends string, Prefix extends string> = Extract<Name, `${Pre
 /** The surface the HTTP adapters are built on; not exported from the package. */
 export interface ReceiverCore {
   readonly settings: Settings;
-  /** Runs the pipeline; its rejections are already reported to `onError`. */
-  receive(input: ReceiveInput): Promise<ReceiveResult<unknown>>;
+  /**
+   * Runs the pipeline: the result itself when nothing had to wait (a fixed secret, no dedupe store,
+   * synchronous handlers), a promise otherwise. Its rejections, thrown or rejected, are already
+   * reported to `onError`.
+   */
+  receive(input: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>>;
   /** Reports a rejection made by an adapter (405, 413 …) and returns it. */
   reject(error: WebhookError): WebhookError;
 }
@@ -154,7 +158,11 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
    * commit. Resolves with the outcome; every rejection throws a `WebhookError`.
    */
   receive(input: ReceiveInput): Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>> {
-    return this.#receive(input) as Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>>;
+    try {
+      return Promise.resolve(this.#receive(input)) as Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `(req, res, next?)` middleware for Express 4/5, Connect and `node:http`. */
@@ -167,16 +175,17 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return createFetchHandler(this.#core);
   }
 
-  // The hot path stays synchronous up to the handlers (no await, no closure per request) whenever
-  // the secret is fixed; a secret resolver or a dedupe store adds the awaits they need.
-  #receive(input: ReceiveInput): Promise<ReceiveResult<unknown>> {
+  // The hot path is synchronous through the handlers (no promise, no closure per request) whenever
+  // the secret is fixed and they don't return promises; a secret resolver, a dedupe store or an
+  // async handler adds the awaits they need. Rejections are thrown here, reported.
+  #receive(input: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
     const keys = this.#settings.keys;
     if (keys === undefined) return this.#receiveWithResolver(input);
     let validated: Validated;
     try {
       validated = this.#admit(input, keys);
     } catch (error) {
-      return Promise.reject(this.#fail(error));
+      throw this.#fail(error);
     }
     return this.#deliver(validated, input);
   }
@@ -205,8 +214,8 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 
   /** Claim (when deduplicating), run the handlers, commit or release. */
-  #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput): Promise<ReceiveResult<unknown>> {
-    if (!validated.known) return Promise.resolve({ outcome: 'ignored', event: validated.event });
+  #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
+    if (!validated.known) return { outcome: 'ignored', event: validated.event };
     const { event } = validated;
     const context = new DeliveryContext(body, headers, url);
     if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
@@ -239,10 +248,11 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return this.#outcome(failures, event);
   }
 
-  #outcome(failures: unknown[] | undefined, event: KnownEvent): Promise<ReceiveResult<unknown>> {
-    if (failures === undefined) return Promise.resolve({ outcome: 'handled', event });
-    return Promise.reject(this.#fail(new WebhookHandlerError(failures, event)));
+  #outcome(failures: unknown[] | undefined, event: KnownEvent): ReceiveResult<unknown> {
+    if (failures === undefined) return { outcome: 'handled', event };
+    throw this.#fail(new WebhookHandlerError(failures, event));
   }
+
 
   /** Reports a rejection and returns it as the `WebhookError` to throw. */
   #fail(error: unknown): WebhookError {
