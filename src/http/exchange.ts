@@ -16,15 +16,18 @@ export function checkRequestHead(
   if (method !== 'POST') {
     return new WebhookError('method_not_allowed', 'Method not allowed: webhooks are delivered with POST', { headers: { allow: 'POST' } });
   }
-  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
-  if (mediaType === undefined || !JSON_MEDIA_TYPE.test(mediaType)) {
-    return new WebhookError('unsupported_media_type', 'Unsupported Content-Type: send application/json', {
-      headers: { accept: 'application/json' },
-    });
-  }
-  const charset = CHARSET.exec(contentType!)?.[1]?.toLowerCase();
-  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return new WebhookError('unsupported_media_type', 'Unsupported charset: send UTF-8 JSON');
+  // The exact value AICommerce sends needs no parsing (this runs for every request).
+  if (contentType !== 'application/json') {
+    const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+    if (mediaType === undefined || !JSON_MEDIA_TYPE.test(mediaType)) {
+      return new WebhookError('unsupported_media_type', 'Unsupported Content-Type: send application/json', {
+        headers: { accept: 'application/json' },
+      });
+    }
+    const charset = CHARSET.exec(contentType!)?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return new WebhookError('unsupported_media_type', 'Unsupported charset: send UTF-8 JSON');
+    }
   }
   const encoding = contentEncoding?.trim().toLowerCase();
   if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
