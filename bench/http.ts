@@ -1,0 +1,125 @@
+import autocannon, { type Result } from 'autocannon';
+import { startServer, type ServerProcess } from './child.js';
+import { signedHeaders, smallBody } from './payload.js';
+import { integer, markdownTable, ratio } from './table.js';
+
+// Over loopback: each server in its own process, autocannon here. Every round sends every server
+// the same freshly signed request (one body, every peer's signature header), in the opposite order
+// to the round before, so drift on a shared machine lands on each server alike.
+
+export const HTTP_CONTENDERS = {
+  drain: { server: 'drain', label: 'node:http, drain the body only' },
+  limit: { server: 'limit', label: 'node:http, the limit: drain + HMAC timingSafeEqual + JSON.parse' },
+  oursNode: { server: 'ours-node', label: 'aicommerce-webhooks middleware on node:http' },
+  expressJson: { server: 'express-json', label: 'Express 5, express.json() route (verifies nothing)' },
+  oursExpress: { server: 'ours-express', label: 'aicommerce-webhooks middleware in Express 5' },
+  octokit: { server: 'octokit-express', label: '@octokit/webhooks createNodeMiddleware in Express 5' },
+  stripe: { server: 'stripe-express', label: 'Stripe constructEvent behind express.raw, Express 5' },
+} as const;
+
+export type HttpContender = keyof typeof HTTP_CONTENDERS;
+
+export interface HttpOptions {
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: number;
+}
+
+export interface HttpStats {
+  readonly requestsPerSecond: number;
+  readonly p99: number;
+  readonly ok: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly runs: number;
+  /** The server's own CPU time per request, in µs: robust to the load generator's share of the CPU. */
+  readonly cpuPerRequest: number;
+  /** Every 2xx was a handler run (runs may exceed it by the requests in flight when a round stopped). */
+  readonly runsMatch: boolean;
+}
+
+interface Tally {
+  requests: number;
+  seconds: number;
+  p99s: number[];
+  ok: number;
+  non2xx: number;
+  errors: number;
+  cpuMicros: number;
+}
+
+async function load(url: string, seconds: number, connections: number): Promise<Result> {
+  const body = smallBody();
+  return autocannon({ url, method: 'POST', headers: signedHeaders(body), body, connections, duration: seconds });
+}
+
+export async function overHttp(options: HttpOptions): Promise<{ table: string; stats: Map<HttpContender, HttpStats> }> {
+  const names = Object.keys(HTTP_CONTENDERS) as HttpContender[];
+  const servers = new Map<HttpContender, ServerProcess>();
+  try {
+    for (const [name, server] of await Promise.all(names.map(async (name) => [name, await startServer(HTTP_CONTENDERS[name].server)] as const))) {
+      servers.set(name, server);
+    }
+    const runsBefore = new Map<HttpContender, number>();
+    for (const name of names) {
+      await load(servers.get(name)!.url, options.warmupSeconds, options.connections); // JIT warm-up, not counted
+      runsBefore.set(name, (await servers.get(name)!.runs()).runs);
+    }
+    const tallies = new Map<HttpContender, Tally>(names.map((name) => [name, { requests: 0, seconds: 0, p99s: [], ok: 0, non2xx: 0, errors: 0, cpuMicros: 0 }]));
+    for (let round = 0; round < options.rounds; round++) {
+      for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+        const server = servers.get(name)!;
+        const cpuStart = (await server.runs()).cpuMicros;
+        const result = await load(server.url, options.seconds, options.connections);
+        const tally = tallies.get(name)!;
+        tally.cpuMicros += (await server.runs()).cpuMicros - cpuStart;
+        tally.requests += result.requests.total;
+        tally.seconds += result.duration;
+        tally.p99s.push(result.latency.p99);
+        tally.ok += result['2xx'];
+        tally.non2xx += result.non2xx;
+        tally.errors += result.errors + result.timeouts;
+      }
+    }
+    const stats = new Map<HttpContender, HttpStats>();
+    for (const name of names) {
+      const tally = tallies.get(name)!;
+      const runs = (await servers.get(name)!.runs()).runs - runsBefore.get(name)!;
+      stats.set(name, {
+        requestsPerSecond: tally.requests / tally.seconds,
+        p99: median(tally.p99s),
+        ok: tally.ok,
+        non2xx: tally.non2xx,
+        errors: tally.errors,
+        runs,
+        cpuPerRequest: tally.cpuMicros / tally.requests,
+        runsMatch: runs >= tally.ok && runs <= tally.ok + options.connections * options.rounds,
+      });
+    }
+    return { table: httpTable(stats, options), stats };
+  } finally {
+    await Promise.all([...servers.values()].map((server) => server.stop()));
+  }
+}
+
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
+
+function httpTable(stats: ReadonlyMap<HttpContender, HttpStats>, options: HttpOptions): string {
+  const limit = stats.get('limit')!.requestsPerSecond;
+  const rows = [...stats].map(([name, s]) => [
+    HTTP_CONTENDERS[name].label,
+    integer(s.requestsPerSecond),
+    ratio(s.requestsPerSecond / limit),
+    `${s.p99.toFixed(0)} ms`,
+    `${s.cpuPerRequest.toFixed(1)} µs`,
+    integer(s.non2xx + s.errors),
+    integer(s.ok),
+    integer(s.runs),
+    s.runsMatch ? 'yes' : 'NO',
+  ]);
+  return (
+    `Over HTTP (loopback; ~1 KB body; ${options.connections} connections; ${options.rounds} alternating rounds of ${options.seconds} s per server after a ${options.warmupSeconds} s warm-up):\n\n` +
+    markdownTable(['server', 'requests/s', '× limit', 'p99', 'server CPU per request', 'non-2xx + errors', '2xx', 'handler runs', 'every 2xx ran a handler'], rows)
+  );
+}

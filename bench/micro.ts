@@ -1,0 +1,74 @@
+import { createHmac } from 'node:crypto';
+import { Webhooks } from '@octokit/webhooks';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { createWebhookReceiver, signPayload, verifyWebhookSignature } from 'aicommerce-webhooks';
+import { timePerOp, type TimedOp, type TimingOptions } from './measure.js';
+import { EVENT, MIB, paddedBody, SECRET, signedHeaders, smallBody, STANDARD_SECRET, stripe } from './payload.js';
+import { markdownTable, micros, ratio } from './table.js';
+
+export interface MicroResult {
+  readonly table: string;
+  /** Nanoseconds per operation, by contender name. */
+  readonly ns: ReadonlyMap<string, number>;
+}
+
+export const FLOOR = 'floor: createHmac().digest() + JSON.parse';
+export const OURS = 'aicommerce-webhooks receive()';
+
+/** One ~1 KB delivery through each library's own verify-and-parse, against the floor. */
+export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
+  const body = smallBody();
+  const headers = signedHeaders(body);
+  const bytes = Buffer.byteLength(body);
+
+  let ourRuns = 0;
+  const receiver = createWebhookReceiver({ secret: SECRET, dedupe: false });
+  receiver.on(EVENT, () => void ourRuns++);
+  let octokitRuns = 0;
+  const octokit = new Webhooks({ secret: SECRET });
+  octokit.onAny(() => void octokitRuns++);
+  const standard = new StandardWebhook(STANDARD_SECRET);
+  const octokitEvent = { id: headers['x-github-delivery']!, name: EVENT, payload: body, signature: headers['x-hub-signature-256']! };
+
+  const ops: TimedOp[] = [
+    { name: FLOOR, run: () => (createHmac('sha256', SECRET).update(body).digest(), JSON.parse(body)) },
+    { name: OURS, run: () => receiver.receive({ body, signature: headers['x-webhook-signature'] }) },
+    // @octokit/webhooks' types name GitHub events only; the bench sends its own event name.
+    { name: '@octokit/webhooks verifyAndReceive()', run: () => octokit.verifyAndReceive(octokitEvent as never) },
+    { name: 'stripe webhooks.constructEvent()', run: () => stripe.webhooks.constructEvent(body, headers['stripe-signature']!, SECRET) },
+    { name: 'standardwebhooks verify() (parses JSON)', run: () => standard.verify(body, headers) },
+  ];
+  await sanityCheck(ops, () => ourRuns === 1 && octokitRuns === 1);
+
+  const ns = await timePerOp(ops, timing);
+  const floor = ns.get(FLOOR)!;
+  const rows = ops.map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
+  return { table: `Per delivery (${bytes}-byte \`${EVENT}\`, 8 products; ours with dedupe off and a no-op handler):\n\n${markdownTable(['contender', 'time per delivery', '× floor'], rows)}`, ns };
+}
+
+/** Every contender must succeed once before it is timed: a failing path must never be what gets measured. */
+async function sanityCheck(ops: readonly TimedOp[], handlersRan: () => boolean): Promise<void> {
+  for (const op of ops) {
+    const result = await op.run();
+    if (result === undefined && !op.name.includes('octokit')) throw new Error(`${op.name} returned nothing`);
+  }
+  if (!handlersRan()) throw new Error('a handler did not run exactly once in the sanity check');
+}
+
+export const BARE_HMAC = 'bare createHmac().update(body).digest()';
+export const OUR_VERIFY = 'aicommerce-webhooks verifyWebhookSignature()';
+
+/** Verifying a 1 MiB body: our whole verification against the HMAC alone. */
+export async function largeVerification(timing: TimingOptions): Promise<MicroResult> {
+  const body = Buffer.from(paddedBody(MIB));
+  const signature = signPayload(body, SECRET);
+  if (!verifyWebhookSignature(body, signature, SECRET)) throw new Error('the 1 MiB signature does not verify');
+  const ops: TimedOp[] = [
+    { name: BARE_HMAC, run: () => createHmac('sha256', SECRET).update(body).digest() },
+    { name: OUR_VERIFY, run: () => verifyWebhookSignature(body, signature, SECRET) },
+  ];
+  const ns = await timePerOp(ops, timing);
+  const bare = ns.get(BARE_HMAC)!;
+  const rows = ops.map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / bare)]);
+  return { table: `Verifying a 1 MiB body (Buffer):\n\n${markdownTable(['contender', 'time', '× bare HMAC'], rows)}`, ns };
+}

@@ -1,0 +1,67 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { signPayload } from 'aicommerce-webhooks';
+import { EVENT, SECRET } from './constants.js';
+
+export { EVENT, SECRET, WEBHOOK_PATH } from './constants.js';
+
+// The bytes every contender receives: one `chat.message.received` body, signed once in each
+// peer's own scheme, so no contender is timed on anything but its own verification.
+
+/** Standard Webhooks wants a base64 key behind `whsec_`: the same secret's bytes. */
+export const STANDARD_SECRET = `whsec_${Buffer.from(SECRET).toString('base64')}`;
+
+/** A delivery of `chat.message.received` with 8 products, about 1 KB. */
+export function smallBody(now = new Date()): string {
+  const products = Array.from({ length: 8 }, (_, i) => ({
+    id: `prod_${4810 + i}`,
+    name: `Trail Runner ${i + 1} GTX, waterproof`,
+    relevanceScore: Math.round((0.97 - i * 0.06) * 100) / 100,
+  }));
+  return JSON.stringify({
+    event: EVENT,
+    timestamp: now.toISOString(),
+    data: {
+      sessionId: 'sess_7Kq2mXw9Lp4R',
+      storeId: 'store_nordic_outdoor',
+      messageId: 'msg_01J9ZP6Q8R2T',
+      message:
+        'Looking for waterproof trail running shoes in size 44 for long, muddy autumn runs in the forest; light, but with a grippy sole and a wide toe box, under 150 EUR.',
+      products,
+    },
+  });
+}
+
+export const MIB = 1024 * 1024;
+
+/** A valid delivery of exactly `size` bytes: the message is padded until the body is that long. */
+export function paddedBody(size: number, now = new Date()): string {
+  const shell = JSON.parse(smallBody(now)) as { data: { message: string } };
+  shell.data.message = '';
+  const pad = size - Buffer.byteLength(JSON.stringify(shell));
+  shell.data.message = 'x'.repeat(pad);
+  const body = JSON.stringify(shell);
+  if (Buffer.byteLength(body) !== size) throw new Error(`padded body is ${Buffer.byteLength(body)} bytes, not ${size}`);
+  return body;
+}
+
+export const stripe = new Stripe('sk_test_bench');
+
+/** Every header every contender needs, each peer's signature made by the peer's own signer. */
+export function signedHeaders(body: string, now = new Date()): Record<string, string> {
+  const seconds = Math.floor(now.getTime() / 1000);
+  const standard = new StandardWebhook(STANDARD_SECRET).sign('msg_bench', now, body);
+  return {
+    'content-type': 'application/json',
+    // ours and @octokit/webhooks share the scheme: sha256=<hex HMAC of the body>
+    'x-webhook-signature': signPayload(body, SECRET),
+    'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+    'x-github-event': EVENT,
+    'x-github-delivery': randomBytes(8).toString('hex'),
+    'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: seconds }),
+    'webhook-id': 'msg_bench',
+    'webhook-timestamp': String(seconds),
+    'webhook-signature': standard,
+  };
+}
