@@ -19,7 +19,8 @@ const MOUNTING_HELP =
   'or keep the bytes with express.json({ verify: rawBodySaver }).';
 
 const tooLarge = (limit: number): WebhookError => new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
-const aborted = (): WebhookError => new WebhookError('incomplete_body', 'Request aborted before the body was complete');
+const aborted = (cause?: Error): WebhookError =>
+  new WebhookError('incomplete_body', 'Request aborted before the body was complete', cause === undefined ? {} : { cause });
 
 /**
  * The exact bytes of the body: a raw copy an earlier parser kept, or the stream, read once with
@@ -62,17 +63,11 @@ export function readBody(req: FrameworkRequest, settings: Settings, done: BodyCa
     if (received > settings.limit) return finish(tooLarge(settings.limit));
     chunks.push(chunk);
   };
-  const onEnd = (): void => {
-    if (declared !== undefined && received !== declared) {
-      return finish(new WebhookError('incomplete_body', 'Request body length did not match Content-Length'));
-    }
-    finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
-  };
-  const onError = (error: Error): void =>
-    finish((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? aborted() : new WebhookError('incomplete_body', 'The request body could not be read', { cause: error }));
-  const onClose = (): void => {
-    if (!req.complete) finish(aborted());
-  };
+  // Node's parser ends a body after exactly Content-Length bytes, or fails the request.
+  const onEnd = (): void => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+  const onError = (cause: Error): void => finish(aborted(cause));
+  // Only destroy() without an error closes a request without an 'error' first.
+  const onClose = (): void => finish(aborted());
   /** Only a body still on its way needs the timer (and the close watch): once every byte is here, 'end' follows. */
   const watchSlowBody = (): void => {
     if (finished || received === declared || (req.complete && req.readableFlowing === true)) return;
