@@ -118,8 +118,22 @@ function httpTable(stats: ReadonlyMap<HttpContender, HttpStats>, options: HttpOp
     integer(s.runs),
     s.runsMatch ? 'yes' : 'NO',
   ]);
+  // The ratios the targets name; CPU per request (inverted, so higher is better for us too) is the
+  // same comparison without the load generator's share of the machine in it.
+  const pairs: [string, HttpContender, HttpContender][] = [
+    ['ours on node:http ÷ the limit', 'oursNode', 'limit'],
+    ['ours in Express 5 ÷ express.json() route', 'oursExpress', 'expressJson'],
+    ['ours in Express 5 ÷ @octokit/webhooks', 'oursExpress', 'octokit'],
+  ];
+  const ratioRows = pairs.map(([label, ours, other]) => [
+    label,
+    ratio(stats.get(ours)!.requestsPerSecond / stats.get(other)!.requestsPerSecond),
+    ratio(stats.get(other)!.cpuPerRequest / stats.get(ours)!.cpuPerRequest),
+  ]);
   return (
     `Over HTTP (loopback; ~1 KB body; ${options.connections} connections; ${options.rounds} alternating rounds of ${options.seconds} s per server after a ${options.warmupSeconds} s warm-up):\n\n` +
-    markdownTable(['server', 'requests/s', '× limit', 'p99', 'server CPU per request', 'non-2xx + errors', '2xx', 'handler runs', 'every 2xx ran a handler'], rows)
+    markdownTable(['server', 'requests/s', '× limit', 'p99', 'server CPU per request', 'non-2xx + errors', '2xx', 'handler runs', 'every 2xx ran a handler'], rows) +
+    '\n\n' +
+    markdownTable(['ratio', 'requests/s', 'inverse CPU per request'], ratioRows)
   );
 }

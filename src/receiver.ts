@@ -253,7 +253,6 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     throw this.#fail(new WebhookHandlerError(failures, event));
   }
 
-
   /** Reports a rejection and returns it as the `WebhookError` to throw. */
   #fail(error: unknown): WebhookError {
     return this.#report(
