@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { createWebhookReceiver, type ReceiverOptions, type WebhookError } from 'aicommerce-webhooks';
+import { frameworkNames, frameworks, WEBHOOK_PATH, type FrameworkName } from './frameworks.js';
+
+/** The node middleware in every framework, and the Fetch handler behind Node's http server. */
+export type Transport = FrameworkName | 'fetch';
+export const transports: readonly Transport[] = [...frameworkNames, 'fetch'];
+
+export const SECRET = 'whsec_hostile-test-secret-4f7c1d';
+
+/** A receiver served over real HTTP on 127.0.0.1, with everything a hostile test needs to look at. */
+export interface HostileServer {
+  readonly port: number;
+  readonly url: string;
+  /** Every event a handler was given, in order. */
+  readonly handled: unknown[];
+  /** Every rejection and failure reported to `onError`. */
+  readonly errors: WebhookError[];
+  /** Every request and socket the server saw (to count listeners and bytes read). */
+  readonly requests: IncomingMessage[];
+  readonly sockets: Socket[];
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export async function startServer(transport: Transport, options: ReceiverOptions = {}): Promise<HostileServer> {
+  const webhooks = createWebhookReceiver({ secret: SECRET, ...options });
+  const handled: unknown[] = [];
+  const errors: WebhookError[] = [];
+  webhooks.onAny((event) => void handled.push(event));
+  webhooks.onError((error) => void errors.push(error));
+  const server =
+    transport === 'fetch' ? createServer(getRequestListener(webhooks.fetchHandler())) : frameworks[transport](webhooks.middleware());
+  return serve(server, { handled, errors, path: pathFor(transport) });
+}
+
+/** Listens on a free loopback port and records requests and sockets. */
+export async function serve(
+  server: Server,
+  { handled = [], errors = [], path = WEBHOOK_PATH }: { handled?: unknown[]; errors?: WebhookError[]; path?: string } = {},
+): Promise<HostileServer> {
+  const requests: IncomingMessage[] = [];
+  const sockets: Socket[] = [];
+  server.prependListener('request', (req: IncomingMessage) => void requests.push(req));
+  server.on('connection', (socket: Socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('not listening on a port');
+  return {
+    port: address.port,
+    url: `http://127.0.0.1:${address.port}${path}`,
+    handled,
+    errors,
+    requests,
+    sockets,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The path a transport's server answers webhooks on (the bare ones answer every path). */
+export const pathFor = (transport: Transport): string => (transport === 'node:http' || transport === 'fetch' ? '/' : WEBHOOK_PATH);
