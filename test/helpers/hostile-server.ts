@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
@@ -66,3 +67,31 @@ export async function serve(
 
 /** The path a transport's server answers webhooks on (the bare ones answer every path). */
 export const pathFor = (transport: Transport): string => (transport === 'node:http' || transport === 'fetch' ? '/' : WEBHOOK_PATH);
+
+/** Resolves once `condition()` holds, polling; rejects after `timeoutMs` (a generous bound, not a timing claim). */
+export async function until(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Watches the timers of `durationMs` created from now on (a duration no other timer here uses, so
+ * only the receiver's own are counted): `alive()` is how many were neither cleared nor fired yet.
+ */
+export function watchTimers(durationMs: number): { alive(): number; stop(): void } {
+  const alive = new Set<number>();
+  const hook = createHook({
+    init: (id, type, _trigger, resource) => {
+      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === durationMs) alive.add(id);
+    },
+    destroy: (id) => void alive.delete(id),
+  }).enable();
+  return { alive: () => alive.size, stop: () => void hook.disable() };
+}
+
+/** Listeners the body reader attaches to a request; all must be gone once the request is over. */
+export const bodyListeners = (req: IncomingMessage): Record<string, number> =>
+  Object.fromEntries(['data', 'end', 'error', 'aborted', 'close'].map((event) => [event, req.listenerCount(event)]));
