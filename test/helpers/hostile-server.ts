@@ -2,7 +2,7 @@ import { createHook } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { createWebhookReceiver, type ReceiverOptions, type WebhookError } from 'aicommerce-webhooks';
+import { createWebhookReceiver, type ReceiverOptions, type WebhookError, type WebhookReceiver } from 'aicommerce-webhooks';
 import { frameworkNames, frameworks, WEBHOOK_PATH, type FrameworkName } from './frameworks.js';
 
 /** The node middleware in every framework, and the Fetch handler behind Node's http server. */
@@ -26,12 +26,18 @@ export interface HostileServer {
   close(): Promise<void>;
 }
 
-export async function startServer(transport: Transport, options: ReceiverOptions = {}): Promise<HostileServer> {
+/** Serves a receiver whose handler records every event; `setup` may register more (a failing one …). */
+export async function startServer(
+  transport: Transport,
+  options: ReceiverOptions = {},
+  setup: (webhooks: WebhookReceiver) => void = () => {},
+): Promise<HostileServer> {
   const webhooks = createWebhookReceiver({ secret: SECRET, ...options });
   const handled: unknown[] = [];
   const errors: WebhookError[] = [];
   webhooks.onAny((event) => void handled.push(event));
   webhooks.onError((error) => void errors.push(error));
+  setup(webhooks);
   const server =
     transport === 'fetch' ? createServer(getRequestListener(webhooks.fetchHandler())) : frameworks[transport](webhooks.middleware());
   return serve(server, { handled, errors, path: pathFor(transport) });
