@@ -128,6 +128,25 @@ describe.each(transports)('%s', (transport: Transport) => {
     connection.destroy();
   });
 
+  it('a body dripped one byte at a time: 408 at bodyTimeout, which is a deadline for the whole body, not an idle timeout', async () => {
+    await start();
+    const connection = await connectRaw(server.port);
+    const started = Date.now();
+    await connection.write(rawPost(path, [...signed, ['Content-Length', String(delivery.body.length)]], ''));
+    const answer = connection.response(BODY_TIMEOUT + 5_000);
+    let sent = 0;
+    const drip = setInterval(() => void connection.write(delivery.body.slice(sent, ++sent)), 20);
+    try {
+      expect((await answer).status).toBe(408);
+    } finally {
+      clearInterval(drip);
+    }
+    expect(Date.now() - started).toBeLessThan(BODY_TIMEOUT + 5_000);
+    expect(sent).toBeLessThan(delivery.body.length); // bytes were still arriving, and did not extend it
+    expect(server.handled).toEqual([]);
+    connection.destroy();
+  });
+
   it('a client that aborts mid-body: no handler run, no timer or listener left, the next request is answered', async () => {
     // A long bodyTimeout: a timer left behind would still be alive when it is counted.
     const bodyTimeout = 61_234; // long, so a timer left behind is still alive when counted; and unique
