@@ -57,6 +57,18 @@ describe.each(transports)('%s', (transport: Transport) => {
     expect((await send([json, ['Content-Encoding', 'identity'], ['X-Webhook-Signature', signature]])).status).toBe(200);
   });
 
+  it('a Content-Type that is not JSON in UTF-8: 415, no handler run', async () => {
+    const before = server.handled.length;
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/jsonx', 'json']) {
+      const answer = await send([['Content-Type', type], ['X-Webhook-Signature', signature]]);
+      expect([type, answer.status]).toEqual([type, 415]);
+    }
+    expect(server.handled.length).toBe(before);
+    for (const type of ['application/json; charset=UTF-8', 'Application/JSON', 'application/vnd.aicommerce+json']) {
+      expect([type, (await send([['Content-Type', type], ['X-Webhook-Signature', signature]])).status]).toEqual([type, 200]);
+    }
+  });
+
   it("a 64 KB header block: Node answers 431, the receiver never sees it, no handler run", async () => {
     const before = { handled: server.handled.length, requests: server.requests.length, errors: server.errors.length };
     const answer = await send([json, ['X-Webhook-Signature', signature], ['X-Padding', 'a'.repeat(64 * 1024)]]);

@@ -80,10 +80,11 @@ describe('receive(): the depth limit', () => {
     expect(error).toMatchObject({ status: 400, code: 'invalid_payload' });
   });
 
-  it('a whole 1 MB body of "[" (the default limit): 400, no crash', async () => {
+  it('1 MB of nesting (the default limit) is a 400, one byte more a 413', async () => {
     const body = deepArrays(512 * 1024);
     expect(Buffer.byteLength(body)).toBe(1024 * 1024);
     await expect(receive(body)).rejects.toMatchObject({ status: 400, code: 'invalid_payload' });
     await expect(receive('['.repeat(1024 * 1024))).rejects.toMatchObject({ status: 400, code: 'invalid_json' });
+    await expect(receive(`${body} `)).rejects.toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 });
