@@ -59,6 +59,8 @@ function readBody(req: FrameworkRequest, settings: Settings): Promise<BodyInput>
     if (typeof captured === 'string' || captured instanceof Uint8Array) return Promise.resolve(captured);
   }
   if (req.readableEnded || req._body === true) return Promise.reject(new WebhookError('misconfigured', MOUNTING_HELP));
+  // The client hung up before this middleware ran (e.g. while an async one before it waited).
+  if (req.destroyed) return Promise.reject(new WebhookError('incomplete_body', 'The client closed the connection before the body was read'));
 
   return new Promise((resolve, reject) => {
     const finish = (error: WebhookError | undefined, body?: Buffer): void => {
