@@ -20,7 +20,7 @@ print(
     `load average ${loadavg().map((load) => load.toFixed(2)).join(' ')} at the start.`,
 );
 
-const timing = quick ? { samples: 3, sampleMs: 20 } : { samples: 15, sampleMs: 100 };
+const timing = quick ? { samples: 5, sampleMs: 50 } : { samples: 15, sampleMs: 100 };
 const delivery = await perDelivery(timing);
 print(delivery.table);
 const largeBody = await largeVerification(timing);
