@@ -12,4 +12,4 @@ export type { NodeMiddleware } from './http/node.js';
 export type { FetchHandler } from './http/fetch.js';
 export { MemoryDedupeStore } from './stores/memory.js';
 export type { MemoryDedupeStoreOptions } from './stores/memory.js';
-export type { ClaimResult, DedupeStore } from './stores/types.js';
+export type { ClaimResult, Claimed, DedupeStore } from './stores/types.js';

@@ -234,12 +234,12 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
         new WebhookError('store_unavailable', 'Dedupe store unavailable; nothing was processed', { cause, headers: { 'retry-after': '5' } }),
       );
     }
-    if (claim === 'duplicate') return { outcome: 'duplicate', event };
-    if (claim === 'in_flight') throw this.#fail(new WebhookError('in_flight', 'This delivery is being processed by another request'));
+    if (claim.status === 'duplicate') return { outcome: 'duplicate', event };
+    if (claim.status === 'in_flight') throw this.#fail(new WebhookError('in_flight', 'This delivery is being processed by another request'));
 
     const failures = await runHandlers(this.#handlersFor(event.event), event, context);
     try {
-      await (failures === undefined ? store.commit(context.id, this.#settings.rememberMs) : store.release(context.id));
+      await (failures === undefined ? claim.commit(this.#settings.rememberMs) : claim.release());
     } catch (cause) {
       // The handlers' result stands: a processed delivery still answers 2xx (a retry would run it
       // twice), a failed one 500. The store's trouble is reported, not answered.

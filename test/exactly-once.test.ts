@@ -181,7 +181,7 @@ describe('exactly once with MemoryDedupeStore', () => {
       clock = stamped + TOLERANCE_MS; // as late as it is accepted: 2 × tolerance after it was processed
       expect(await post(receiver.url, captured)).toMatchObject({ status: 200, body: { duplicate: true } });
       clock = stamped + TOLERANCE_MS + 1;
-      expect(store.claim('probe')).toBe('claimed'); // a write sweeps expired entries…
+      expect(store.claim('probe').status).toBe('claimed'); // a write sweeps expired entries…
       expect(await post(receiver.url, captured)).toMatchObject({ status: 401, body: { code: 'stale_timestamp' } }); // …the window still holds
       expect(runs).toBe(1);
     } finally {

@@ -32,7 +32,7 @@ const canaryBody = (overrides: Record<string, unknown> = {}): string =>
 const staleBody = (): string => canaryBody({ timestamp: new Date(Date.now() - 3600_000).toISOString() });
 
 const leakyError = (): Error => new Error(`failed on ${CANARY} with ${SECRET}`);
-const storeThat = (claim: DedupeStore['claim']): DedupeStore => ({ claim, commit: () => {}, release: () => {} });
+const storeThat = (claim: DedupeStore['claim']): DedupeStore => ({ claim });
 const failingHandler = (error: () => Error) => (webhooks: WebhookReceiver) =>
   void webhooks.on('chat.message.received', () => {
     throw error();
@@ -77,7 +77,7 @@ const scenarios: Scenario[] = [
     request: (p) => post(p, canaryBody()),
   },
   { code: 'store_unavailable', options: { dedupe: storeThat(() => Promise.reject(leakyError())) }, request: (p) => post(p, canaryBody()) },
-  { code: 'in_flight', options: { dedupe: storeThat(() => 'in_flight') }, request: (p) => post(p, canaryBody()) },
+  { code: 'in_flight', options: { dedupe: storeThat(() => ({ status: 'in_flight' })) }, request: (p) => post(p, canaryBody()) },
 ];
 
 /** `{ error, code, issues? }` with the code's status, and nothing it must not hold. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWebhookReceiver, MemoryDedupeStore } from 'aicommerce-webhooks';
+import { createWebhookReceiver, MemoryDedupeStore, type Claimed, type ClaimResult } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { listen, post, type Listening } from './fixtures/server.js';
 
@@ -12,72 +12,71 @@ function clockedStore(options: { maxEntries?: number; leaseMs?: number } = {}) {
   return { clock, store: new MemoryDedupeStore({ ...options, now: () => clock.now }) };
 }
 
+/** A claim that must have been granted: its handle, to settle. */
+function claimed(result: ClaimResult): Claimed {
+  expect(result.status).toBe('claimed');
+  return result as Claimed;
+}
+
 describe('MemoryDedupeStore', () => {
   it('an in-flight lease holds through leaseMs, then lapses so a retry can claim the delivery', () => {
     const { clock, store } = clockedStore({ leaseMs: 1000 });
-    expect(store.claim('k')).toBe('claimed');
+    claimed(store.claim('k'));
     clock.now += 1000;
-    expect(store.claim('k')).toBe('in_flight');
+    expect(store.claim('k').status).toBe('in_flight');
     clock.now += 1;
-    expect(store.claim('k')).toBe('claimed');
+    claimed(store.claim('k'));
   });
 
   it('a commit is a duplicate through its TTL and forgotten after it', () => {
     const { clock, store } = clockedStore();
-    store.claim('k');
-    store.commit('k', 5000);
+    claimed(store.claim('k')).commit(5000);
     clock.now += 5000;
-    expect(store.claim('k')).toBe('duplicate');
+    expect(store.claim('k').status).toBe('duplicate');
     clock.now += 1;
-    expect(store.claim('k')).toBe('claimed');
+    claimed(store.claim('k'));
   });
 
   it('a release lets the retry claim again', () => {
     const { store } = clockedStore();
-    store.claim('k');
-    store.release('k');
-    expect(store.claim('k')).toBe('claimed');
+    claimed(store.claim('k')).release();
+    claimed(store.claim('k'));
   });
 
   it('a release never forgets a committed delivery', () => {
     const { clock, store } = clockedStore({ leaseMs: 1000 });
-    store.claim('k');
+    const first = claimed(store.claim('k'));
     clock.now += 1001; // the first handler is slow; its lease runs out
-    store.claim('k');
-    store.commit('k', 60_000); // the second copy succeeds
-    store.release('k'); // the first one fails
-    expect(store.claim('k')).toBe('duplicate');
+    claimed(store.claim('k')).commit(60_000); // the second copy succeeds
+    first.release(); // the first one fails
+    expect(store.claim('k').status).toBe('duplicate');
   });
 
   it('the release of a claim whose lease ran out leaves the newer claim’s lease', () => {
     const { clock, store } = clockedStore({ leaseMs: 1000 });
-    store.claim('k');
+    const older = claimed(store.claim('k'));
     clock.now += 1001;
-    expect(store.claim('k')).toBe('claimed');
-    store.release('k'); // the older claim's handler fails
-    expect(store.claim('k')).toBe('in_flight');
-    store.release('k'); // and then the newer one's
-    expect(store.claim('k')).toBe('claimed');
+    const newer = claimed(store.claim('k'));
+    older.release(); // the older claim's handler fails
+    expect(store.claim('k').status).toBe('in_flight');
+    newer.release(); // and then the newer one's
+    claimed(store.claim('k'));
   });
 
   it('holds at most maxEntries, forgetting the oldest first', () => {
     const { store } = clockedStore({ maxEntries: 3 });
-    for (const key of ['a', 'b', 'c', 'd']) {
-      store.claim(key);
-      store.commit(key, 60_000);
-    }
+    for (const key of ['a', 'b', 'c', 'd']) claimed(store.claim(key)).commit(60_000);
     expect(store.size).toBe(3);
-    expect(['b', 'c', 'd'].map((key) => store.claim(key))).toEqual(['duplicate', 'duplicate', 'duplicate']);
-    expect(store.claim('a')).toBe('claimed'); // forgotten, and now held again at the young end…
+    expect(['b', 'c', 'd'].map((key) => store.claim(key).status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    claimed(store.claim('a')); // forgotten, and now held again at the young end…
     expect(store.size).toBe(3);
-    expect(store.claim('b')).toBe('claimed'); // …which pushed out the oldest, b
+    claimed(store.claim('b')); // …which pushed out the oldest, b
   });
 
   it('sweeps expired entries as it writes, so size does not grow with traffic', () => {
     const { clock, store } = clockedStore();
     for (let i = 0; i < 1000; i++) {
-      store.claim(`k${i}`);
-      store.commit(`k${i}`, 10);
+      claimed(store.claim(`k${i}`)).commit(10);
       clock.now += 100; // each expires before the next arrives
     }
     expect(store.size).toBeLessThanOrEqual(2);
@@ -88,9 +87,9 @@ describe('MemoryDedupeStore', () => {
     const before = timers();
     const store = new MemoryDedupeStore({ leaseMs: 10, maxEntries: 10 });
     for (let i = 0; i < 100; i++) {
-      store.claim(`k${i}`);
-      if (i % 2 === 0) store.commit(`k${i}`, 10);
-      else store.release(`k${i}`);
+      const claim = claimed(store.claim(`k${i}`));
+      if (i % 2 === 0) claim.commit(10);
+      else claim.release();
     }
     createWebhookReceiver({ secret: SECRET }); // the default store, too
     expect(timers()).toBe(before);

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Claimed, ClaimResult } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
 import { connectClient, describeRedis, uniquePrefix, useRedis, type TestRedisClient } from './helpers/redis.js';
 
 // RedisDedupeStore on a real redis-server, through its public methods. Two store instances on one
-// prefix stand for two processes: each keeps its own claim tokens, as separate processes would.
+// prefix stand for two processes.
 
 describe('RedisDedupeStore options', () => {
   const client = createClient(); // never connected: construction sends nothing
@@ -20,6 +21,12 @@ describe('RedisDedupeStore options', () => {
     expect(new RedisDedupeStore({ client, prefix: '', leaseMs: 1.5 })).toBeInstanceOf(RedisDedupeStore);
   });
 });
+
+/** A claim that must have been granted: its handle, to settle. */
+function claimed(result: ClaimResult): Claimed {
+  expect(result.status).toBe('claimed');
+  return result as Claimed;
+}
 
 describeRedis('RedisDedupeStore on a real Redis', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
@@ -42,20 +49,20 @@ describeRedis('RedisDedupeStore on a real Redis', () => {
 
   it('claims a new key once: claimed, then in_flight, then duplicate once committed', async () => {
     const { ours, theirs } = pair();
-    expect(await ours.claim('k')).toBe('claimed');
-    expect(await theirs.claim('k')).toBe('in_flight');
-    expect(await ours.claim('k')).toBe('in_flight');
-    await ours.commit('k', 60_000);
-    expect(await theirs.claim('k')).toBe('duplicate');
+    const claim = claimed(await ours.claim('k'));
+    expect((await theirs.claim('k')).status).toBe('in_flight');
+    expect((await ours.claim('k')).status).toBe('in_flight');
+    await claim.commit(60_000);
+    expect((await theirs.claim('k')).status).toBe('duplicate');
   });
 
   it('keeps keys under the prefix: the lease expires after leaseMs, a commit after its TTL', async () => {
     const { prefix, ours } = pair(30_000);
-    await ours.claim('k');
+    const claim = claimed(await ours.claim('k'));
     const leaseTtl = await client.pTTL(`${prefix}k`);
     expect(leaseTtl).toBeGreaterThan(0);
     expect(leaseTtl).toBeLessThanOrEqual(30_000);
-    await ours.commit('k', 600_000);
+    await claim.commit(600_000);
     expect(await client.get(`${prefix}k`)).toBe('committed');
     expect(await client.pTTL(`${prefix}k`)).toBeGreaterThan(30_000);
     expect(await client.exists('k')).toBe(0);
@@ -63,45 +70,43 @@ describeRedis('RedisDedupeStore on a real Redis', () => {
 
   it('a released claim lets the retry claim again', async () => {
     const { ours, theirs } = pair();
-    expect(await ours.claim('k')).toBe('claimed');
-    await ours.release('k');
-    expect(await theirs.claim('k')).toBe('claimed');
+    await claimed(await ours.claim('k')).release();
+    claimed(await theirs.claim('k'));
   });
 
   it('an in-flight lease expires by itself, as when its process dies mid-handler', async () => {
     const { ours, theirs } = pair(50);
-    expect(await ours.claim('k')).toBe('claimed'); // …and this "process" never commits nor releases
+    claimed(await ours.claim('k')); // …and this "process" never commits nor releases
     await sleep(120);
-    expect(await theirs.claim('k')).toBe('claimed');
+    claimed(await theirs.claim('k'));
   });
 
   it('a late release cannot delete a lease another process took over after ours expired', async () => {
     const { ours, theirs, third } = pair(50);
-    await ours.claim('k');
+    const late = claimed(await ours.claim('k'));
     await sleep(120);
-    expect(await theirs.claim('k')).toBe('claimed');
-    await ours.release('k'); // our slow handler failed, after the takeover
-    expect(await third.claim('k')).toBe('in_flight');
+    claimed(await theirs.claim('k'));
+    await late.release(); // our slow handler failed, after the takeover
+    expect((await third.claim('k')).status).toBe('in_flight');
   });
 
   it('a release cannot delete a committed key', async () => {
     const { ours, theirs, third } = pair(50);
-    await ours.claim('k');
+    const late = claimed(await ours.claim('k'));
     await sleep(120);
-    await theirs.claim('k');
-    await theirs.commit('k', 60_000);
-    await ours.release('k');
-    expect(await third.claim('k')).toBe('duplicate');
+    await claimed(await theirs.claim('k')).commit(60_000);
+    await late.release();
+    expect((await third.claim('k')).status).toBe('duplicate');
   });
 
-  it('when a lease ran out under a slow handler and this process claimed again, the older claim’s release leaves the newer lease', async () => {
+  it('when a lease ran out under a slow handler and the same store claimed again, the older claim’s release leaves the newer lease', async () => {
     const { ours, theirs } = pair(50);
-    expect(await ours.claim('k')).toBe('claimed');
+    const older = claimed(await ours.claim('k'));
     await sleep(120);
-    expect(await ours.claim('k')).toBe('claimed'); // the retry reached this same process
-    await ours.release('k'); // the first, slow handler fails
-    expect(await theirs.claim('k')).toBe('in_flight'); // the second still holds it
-    await ours.release('k');
-    expect(await theirs.claim('k')).toBe('claimed');
+    const newer = claimed(await ours.claim('k')); // the retry reached this same process
+    await older.release(); // the first, slow handler fails
+    expect((await theirs.claim('k')).status).toBe('in_flight'); // the second still holds it
+    await newer.release();
+    claimed(await theirs.claim('k'));
   });
 });

@@ -1,4 +1,4 @@
-import type { ClaimResult, DedupeStore } from './types.js';
+import { DUPLICATE, IN_FLIGHT, type ClaimResult, type DedupeStore } from './types.js';
 
 export interface MemoryDedupeStoreOptions {
   /** Most deliveries remembered at once; past it the oldest is forgotten first. Default 100,000 (about 15 MB). */
@@ -21,11 +21,6 @@ interface Entry {
  */
 export class MemoryDedupeStore implements DedupeStore {
   readonly #entries = new Map<string, Entry>(); // insertion order ≈ age, oldest first
-  /**
-   * Key → claims not yet committed or released. More than one only when a lease ran out under a
-   * slow handler and a copy claimed the key again: the older claim's release must not free it.
-   */
-  readonly #unsettled = new Map<string, number>();
   readonly #maxEntries: number;
   readonly #leaseMs: number;
   readonly #now: () => number;
@@ -45,32 +40,23 @@ export class MemoryDedupeStore implements DedupeStore {
 
   claim(key: string): ClaimResult {
     const now = this.#now();
-    const entry = this.#entries.get(key);
+    const held = this.#entries.get(key);
     // Held through its last millisecond, as Redis holds a key: a replay at the very edge of the
     // tolerance window still finds the delivery it repeats.
-    if (entry !== undefined && entry.expiresAt >= now) return entry.committed ? 'duplicate' : 'in_flight';
-    this.#remember(key, { committed: false, expiresAt: now + this.#leaseMs }, now);
-    this.#unsettled.set(key, (this.#unsettled.get(key) ?? 0) + 1);
-    return 'claimed';
-  }
-
-  commit(key: string, ttlMs: number): void {
-    this.#settle(key);
-    const now = this.#now();
-    this.#remember(key, { committed: true, expiresAt: now + ttlMs }, now);
-  }
-
-  release(key: string): void {
-    // Never forget a processed delivery, nor a lease that a newer claim took over (see #unsettled).
-    if (this.#settle(key) === 0 && this.#entries.get(key)?.committed === false) this.#entries.delete(key);
-  }
-
-  /** Counts one claim of `key` as settled; answers how many are still running. */
-  #settle(key: string): number {
-    const left = (this.#unsettled.get(key) ?? 1) - 1;
-    if (left > 0) this.#unsettled.set(key, left);
-    else this.#unsettled.delete(key);
-    return left;
+    if (held !== undefined && held.expiresAt >= now) return held.committed ? DUPLICATE : IN_FLIGHT;
+    const lease: Entry = { committed: false, expiresAt: now + this.#leaseMs };
+    this.#remember(key, lease, now);
+    return {
+      status: 'claimed',
+      commit: (ttlMs) => {
+        const at = this.#now();
+        this.#remember(key, { committed: true, expiresAt: at + ttlMs }, at);
+      },
+      // Only this claim's own lease: never a commit, never a newer claim's lease.
+      release: () => {
+        if (this.#entries.get(key) === lease) this.#entries.delete(key);
+      },
+    };
   }
 
   #remember(key: string, entry: Entry, now: number): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimResult, DedupeStore } from './types.js';
+import { DUPLICATE, IN_FLIGHT, type ClaimResult, type DedupeStore } from './types.js';
 
 /**
  * The few commands the store sends, in the official `redis` client's (v5 and v6) syntax. Typed
@@ -38,8 +38,6 @@ export class RedisDedupeStore implements DedupeStore {
   readonly #client: RedisDedupeClient;
   readonly #prefix: string;
   readonly #leaseMs: number;
-  /** Key → tokens of this process's unsettled claims, oldest first (more than one only after a lease ran out). */
-  readonly #tokens = new Map<string, string[]>();
 
   constructor({ client, prefix = 'aicommerce:', leaseMs = 60_000 }: RedisDedupeStoreOptions) {
     if (typeof client?.set !== 'function' || typeof client.get !== 'function' || typeof client.eval !== 'function') {
@@ -54,46 +52,30 @@ export class RedisDedupeStore implements DedupeStore {
 
   async claim(key: string): Promise<ClaimResult> {
     const redisKey = this.#prefix + key;
-    const token = randomUUID();
+    const token = randomUUID(); // this claim's own mark: a release frees only the lease that holds it
+    const release = (): Promise<unknown> => this.#client.eval(RELEASE_SCRIPT, { keys: [redisKey], arguments: [token] });
     let reply: unknown;
     try {
       reply = await this.#client.set(redisKey, token, { expiration: { type: 'PX', value: this.#leaseMs }, condition: 'NX' });
     } catch (error) {
       // The SET may still have reached Redis (a timeout, not a refusal): free the lease if it did.
-      this.#client.eval(RELEASE_SCRIPT, { keys: [redisKey], arguments: [token] }).catch(ignore);
+      release().catch(ignore);
       throw error;
     }
     if (reply !== null) {
-      const tokens = this.#tokens.get(key);
-      if (tokens === undefined) this.#tokens.set(key, [token]);
-      else tokens.push(token);
-      return 'claimed';
+      return {
+        status: 'claimed',
+        // Unconditional: the delivery was processed, whichever claim holds the key now.
+        commit: async (ttlMs) => {
+          await this.#client.set(redisKey, COMMITTED, { expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } });
+        },
+        release: async () => {
+          await release();
+        },
+      };
     }
     // Typed replies may be Buffers; a key that vanished since the SET is answered as in flight (the retry will claim it).
-    return String(await this.#client.get(redisKey)) === COMMITTED ? 'duplicate' : 'in_flight';
-  }
-
-  async commit(key: string, ttlMs: number): Promise<void> {
-    this.#settle(key);
-    // Unconditional: the delivery was processed, whichever claim holds the key now.
-    await this.#client.set(this.#prefix + key, COMMITTED, { expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } });
-  }
-
-  async release(key: string): Promise<void> {
-    const token = this.#settle(key);
-    if (token !== undefined) await this.#client.eval(RELEASE_SCRIPT, { keys: [this.#prefix + key], arguments: [token] });
-  }
-
-  /**
-   * Takes the oldest unsettled token for `key`. Two claims of one key in this process only happen
-   * when a lease ran out under a slow handler; oldest-first means a release never deletes the lease
-   * of a claim that is still running (at worst a lease is left to expire by itself).
-   */
-  #settle(key: string): string | undefined {
-    const tokens = this.#tokens.get(key);
-    const token = tokens?.shift();
-    if (tokens?.length === 0) this.#tokens.delete(key);
-    return token;
+    return String(await this.#client.get(redisKey)) === COMMITTED ? DUPLICATE : IN_FLIGHT;
   }
 }
 
