@@ -290,7 +290,7 @@ describe('fetchHandler() with Request objects', () => {
     });
   });
 
-  it('gives a secret resolver the request headers and URL', async () => {
+  it('gives a secret resolver the request headers and the path and query, as the node adapter does', async () => {
     const calls: { store: unknown; url: string | undefined }[] = [];
     const { handler } = setup({
       secret: ({ headers, url }) => {
@@ -302,8 +302,8 @@ describe('fetchHandler() with Request objects', () => {
     expect((await handler(post(body, { ...headers, 'x-store-id': 'store_xyz' }))).status).toBe(200);
     expect((await handler(post(body, { ...headers, 'x-store-id': 'other' }))).status).toBe(401);
     expect(calls).toEqual([
-      { store: 'store_xyz', url: endpoint },
-      { store: 'other', url: endpoint },
+      { store: 'store_xyz', url: new URL(endpoint).pathname },
+      { store: 'other', url: new URL(endpoint).pathname },
     ]);
   });
 });

@@ -22,8 +22,10 @@ export function createFetchHandler(core: ReceiverCore): FetchHandler {
       return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error))));
     }
     const headers: IncomingHeaders = Object.fromEntries(request.headers);
+    const { pathname, search } = new URL(request.url);
     try {
-      const result = await core.receive({ body, signature: headers['x-webhook-signature'], headers, url: request.url });
+      // `url` is the path and query, as the node adapter gives it, so one secret resolver fits both.
+      const result = await core.receive({ body, signature: headers['x-webhook-signature'], headers, url: pathname + search });
       return toResponse(answerForResult(result));
     } catch (error) {
       return toResponse(answerForError(error));
@@ -46,29 +48,31 @@ async function readBody(request: Request, settings: Settings): Promise<Uint8Arra
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`)),
-      settings.bodyTimeout,
-    );
-  });
+  let timedOut = false;
+  // One timer for the whole body: cancelling the reader ends a pending read(), and the loop with it.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(ignore);
+  }, settings.bodyTimeout);
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), timedOut]);
+      const { done, value } = await reader.read();
+      if (timedOut) throw new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`);
       if (done) break;
       size += value.byteLength;
-      if (size > settings.limit) throw tooLarge(settings.limit);
+      if (size > settings.limit) {
+        reader.cancel().catch(ignore); // stop the upload; its own failure changes nothing
+        throw tooLarge(settings.limit);
+      }
       chunks.push(value);
     }
-  } catch (error) {
-    reader.cancel().catch(() => {}); // stop the upload; its own failure changes nothing
-    throw error;
   } finally {
     clearTimeout(timer);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
+
+function ignore(): void {}
 
 function toResponse(answer: Answer): Response {
   return new Response(answer.body, { status: answer.status, headers: answer.headers });

@@ -1,4 +1,4 @@
-// The part of autocannon's API the load test uses (the package ships no types).
+// The part of autocannon's API the load test and the bench use (the package ships no types).
 declare module 'autocannon' {
   export interface RequestDefinition {
     method?: string;
@@ -10,6 +10,9 @@ declare module 'autocannon' {
   }
   export interface Options {
     url: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
     connections?: number;
     pipelining?: number;
     amount?: number;
@@ -21,6 +24,7 @@ declare module 'autocannon' {
   }
   export interface Result {
     requests: { total: number; average: number; sent: number };
+    latency: { p50: number; p99: number; average: number; max: number };
     duration: number;
     errors: number;
     timeouts: number;
