@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, MemoryDedupeStore, type DedupeStore, type WebhookEvent } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from './fixtures/concurrency.js';
 import { seededRandom } from './fixtures/random.js';
 import { listen, post, type Listening } from './fixtures/server.js';
-import { connectClient, describeRedis, uniquePrefix, useRedis, type TestRedisClient } from './helpers/redis.js';
+import { describeRedis, uniquePrefix, useRedisClient } from './helpers/redis.js';
 
 // Nothing lost, nothing doubled (issue 3, section 4): every scenario runs through real HTTP against
 // the in-memory store and again against a real Redis.
@@ -207,16 +207,6 @@ describe('dedupe: false', () => {
 });
 
 describeRedis('exactly once with RedisDedupeStore', () => {
-  let redis: Awaited<ReturnType<typeof useRedis>>;
-  let client: TestRedisClient;
-  beforeAll(async () => {
-    redis = await useRedis();
-    client = await connectClient(redis.url);
-  });
-  afterAll(async () => {
-    await client?.close();
-    await redis?.stop();
-  });
-
-  exactlyOnceSuite(() => new RedisDedupeStore({ client, prefix: uniquePrefix() }));
+  const redis = useRedisClient();
+  exactlyOnceSuite(() => new RedisDedupeStore({ client: redis.client, prefix: uniquePrefix() }));
 });

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Claimed, ClaimResult } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
-import { connectClient, describeRedis, uniquePrefix, useRedis, type TestRedisClient } from './helpers/redis.js';
+import { describeRedis, uniquePrefix, useRedisClient } from './helpers/redis.js';
 
 // RedisDedupeStore on a real redis-server, through its public methods. Two store instances on one
 // prefix stand for two processes.
@@ -29,21 +29,12 @@ function claimed(result: ClaimResult): Claimed {
 }
 
 describeRedis('RedisDedupeStore on a real Redis', () => {
-  let redis: Awaited<ReturnType<typeof useRedis>>;
-  let client: TestRedisClient;
-  beforeAll(async () => {
-    redis = await useRedis();
-    client = await connectClient(redis.url);
-  });
-  afterAll(async () => {
-    await client?.close();
-    await redis?.stop();
-  });
+  const redis = useRedisClient();
 
   /** Stores sharing one prefix: "this process", "another process" and a third one that only looks. */
   const pair = (leaseMs?: number) => {
     const prefix = uniquePrefix();
-    const store = () => new RedisDedupeStore({ client, prefix, ...(leaseMs !== undefined && { leaseMs }) });
+    const store = () => new RedisDedupeStore({ client: redis.client, prefix, ...(leaseMs !== undefined && { leaseMs }) });
     return { prefix, ours: store(), theirs: store(), third: store() };
   };
 
@@ -59,13 +50,13 @@ describeRedis('RedisDedupeStore on a real Redis', () => {
   it('keeps keys under the prefix: the lease expires after leaseMs, a commit after its TTL', async () => {
     const { prefix, ours } = pair(30_000);
     const claim = claimed(await ours.claim('k'));
-    const leaseTtl = await client.pTTL(`${prefix}k`);
+    const leaseTtl = await redis.client.pTTL(`${prefix}k`);
     expect(leaseTtl).toBeGreaterThan(0);
     expect(leaseTtl).toBeLessThanOrEqual(30_000);
     await claim.commit(600_000);
-    expect(await client.get(`${prefix}k`)).toBe('committed');
-    expect(await client.pTTL(`${prefix}k`)).toBeGreaterThan(30_000);
-    expect(await client.exists('k')).toBe(0);
+    expect(await redis.client.get(`${prefix}k`)).toBe('committed');
+    expect(await redis.client.pTTL(`${prefix}k`)).toBeGreaterThan(30_000);
+    expect(await redis.client.exists('k')).toBe(0);
   });
 
   it('a released claim lets the retry claim again', async () => {

@@ -4,7 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 
 // Real redis-server processes for the Redis suites: found on PATH, started on a free loopback port
 // without persistence, stopped by the tests. Missing binary → the suites are skipped with a loud
@@ -174,3 +174,26 @@ export async function connectClient(url: string) {
 }
 
 export type TestRedisClient = Awaited<ReturnType<typeof connectClient>>;
+
+/**
+ * Inside a `describeRedis` block: a Redis (see `useRedis`) and a connected client for its tests,
+ * set up before them and closed after. Read `.client` inside a test, not at collection time.
+ */
+export function useRedisClient(): { readonly client: TestRedisClient } {
+  let redis: Awaited<ReturnType<typeof useRedis>> | undefined;
+  let client: TestRedisClient | undefined;
+  beforeAll(async () => {
+    redis = await useRedis();
+    client = await connectClient(redis.url);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await redis?.stop();
+  });
+  return {
+    get client() {
+      if (client === undefined) throw new Error('useRedisClient: the client exists only while the tests run');
+      return client;
+    },
+  };
+}
