@@ -57,7 +57,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 /** `1048576`, `'1mb'`, `'512 KB'` → bytes (1 kb = 1024 bytes, as body-parser counts). */
-export function parseByteSize(limit: number | string): number {
+function parseByteSize(limit: number | string): number {
   if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0) return limit;
   const match = typeof limit === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit) : null;
   const bytes = match ? Math.floor(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1)) : 0;

@@ -59,10 +59,8 @@ export function parseJson(body: BodyInput): unknown {
   }
 }
 
-export { MAX_DEPTH };
-
 /** 400 for JSON nested deeper than `MAX_DEPTH` (checked without recursing deeper than that itself). */
-export function checkDepth(json: unknown): void {
+function checkDepth(json: unknown): void {
   if (!withinDepth(json, MAX_DEPTH)) {
     throw new WebhookPayloadError('invalid_payload', `Payload is nested deeper than ${MAX_DEPTH} levels`);
   }
