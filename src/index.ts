@@ -1,5 +1,7 @@
-export { createWebhookReceiver, DeliveryContext, WebhookReceiver } from './receiver.js';
-export type { ErrorObserver, EventHandler, ReceiveInput, ReceiveResult, UnknownEvent, Unsubscribe } from './receiver.js';
+export { createWebhookReceiver, WebhookReceiver } from './receiver.js';
+export type { ErrorObserver, EventHandler, Unsubscribe } from './receiver.js';
+export { DeliveryContext } from './context.js';
+export type { ReceiveInput, ReceiveResult, UnknownEvent } from './core.js';
 export type { IncomingHeaders, ReceiverOptions, RequestInfo, SecretResolver } from './options.js';
 export { signPayload, verifyWebhookSignature } from './signature.js';
 export type { BodyInput, Secrets } from './signature.js';

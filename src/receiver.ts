@@ -1,58 +1,22 @@
-import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { WebhookError, WebhookHandlerError } from './errors.js';
 import {
   envelopeSchemaFor,
   eventSchemas,
-  type anyEnvelopeSchema,
   type EventSchemas,
   type MergeSchemas,
   type SchemaMap,
   type WebhookEvent,
 } from './events.js';
-import { resolveSettings, type IncomingHeaders, type ReceiverOptions, type Settings } from './options.js';
+import { resolveSettings, type ReceiverOptions, type Settings } from './options.js';
 import { authenticate, checkFreshness, checkSize, eventValidator, keysFor, parseJson, validate, type EventValidator, type Validated } from './pipeline.js';
 import type { DedupeStore } from './stores/types.js';
 import type { KeyObject } from 'node:crypto';
 import type { BodyInput } from './signature.js';
+import { attachCore, type ReceiveInput, type ReceiveResult, type ReceiverCore } from './core.js';
+import { DeliveryContext } from './context.js';
 import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
 import { createFetchHandler, type FetchHandler } from './http/fetch.js';
-
-/** What `receive()` is given: the raw body and the signature header, and optionally the rest of the request. */
-export interface ReceiveInput {
-  body: BodyInput;
-  /** The `x-webhook-signature` header value. */
-  signature: string | readonly string[] | undefined;
-  headers?: IncomingHeaders | undefined;
-  url?: string | undefined;
-}
-
-/** An event whose name has no schema: only its envelope was checked. */
-export type UnknownEvent = z.output<typeof anyEnvelopeSchema>;
-
-export type ReceiveResult<Event> =
-  | { outcome: 'handled'; event: Event }
-  | { outcome: 'duplicate'; event: Event }
-  | { outcome: 'ignored'; event: UnknownEvent };
-
-/** What a handler gets besides the event. */
-export class DeliveryContext {
-  readonly headers: IncomingHeaders;
-  readonly url: string | undefined;
-  readonly #body: BodyInput;
-  #id: string | undefined;
-
-  constructor(body: BodyInput, headers: IncomingHeaders, url: string | undefined) {
-    this.#body = body;
-    this.headers = headers;
-    this.url = url;
-  }
-
-  /** SHA-256 (hex) of the raw body: the same for every retry of one delivery, the dedupe key. */
-  get id(): string {
-    return (this.#id ??= createHash('sha256').update(this.#body).digest('hex'));
-  }
-}
 
 export type EventHandler<Event> = (event: Event, context: DeliveryContext) => unknown;
 export type ErrorObserver = (error: WebhookError) => unknown;
@@ -62,19 +26,6 @@ type Names<S> = keyof S & string;
 /** `'chat.message.received'` → `'chat' | 'chat.message'`: the prefixes a `'prefix.*'` pattern may name. */
 type Prefixes<Name extends string> = Name extends `${infer Head}.${infer Rest}` ? Head | `${Head}.${Prefixes<Rest>}` : never;
 type Matching<Name extends string, Prefix extends string> = Extract<Name, `${Prefix}.${string}`>;
-
-/** The surface the HTTP adapters are built on; not exported from the package. */
-export interface ReceiverCore {
-  readonly settings: Settings;
-  /**
-   * Runs the pipeline: the result itself when nothing had to wait (a fixed secret, no dedupe store,
-   * synchronous handlers), a promise otherwise. Its rejections, thrown or rejected, are already
-   * reported to `onError`.
-   */
-  receive(input: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>>;
-  /** Reports a rejection made by an adapter (405, 413 …) and returns it. */
-  reject(error: WebhookError): WebhookError;
-}
 
 type KnownEvent = Extract<Validated, { known: true }>['event'];
 
@@ -109,6 +60,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
       receive: (input) => this.#receive(input),
       reject: (error) => this.#report(error),
     };
+    attachCore(this, this.#core);
   }
 
   /** Runs `handler` for every delivery of the event(s): a name, a list, `'prefix.*'` or `'*'`. */

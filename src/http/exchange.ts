@@ -1,5 +1,5 @@
 import { WebhookError, WebhookPayloadError } from '../errors.js';
-import type { ReceiveResult } from '../receiver.js';
+import type { ReceiveResult } from '../core.js';
 
 // What both HTTP adapters share: the checks made on the request line and headers before a byte
 // of the body is read, and the one mapping from outcomes and errors to status, headers and body.

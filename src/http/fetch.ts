@@ -1,6 +1,6 @@
 import { WebhookError } from '../errors.js';
 import { normalizePath, type IncomingHeaders, type Settings } from '../options.js';
-import type { ReceiverCore } from '../receiver.js';
+import type { ReceiverCore } from '../core.js';
 import { answerForError, answerForResult, checkRequestHead, notFound, type Answer } from './exchange.js';
 
 /** A Fetch API route handler: Next.js `export const POST = …`, Hono `app.post(path, (c) => handler(c.req.raw))`, Bun, Deno. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { normalizePath } from '../options.js';
-import type { ReceiverCore, ReceiveResult } from '../receiver.js';
+import type { ReceiverCore, ReceiveResult } from '../core.js';
 import type { BodyInput } from '../signature.js';
 import { answerForError, answerForResult, checkRequestHead, notFound, type Answer } from './exchange.js';
 import { readBody, type FrameworkRequest } from './read-body.js';
