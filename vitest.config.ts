@@ -10,6 +10,8 @@ export default defineConfig({
       { find: /^aicommerce-webhooks$/, replacement: src('index.ts') },
       { find: /^aicommerce-webhooks\/testing$/, replacement: src('testing/index.ts') },
       { find: /^aicommerce-webhooks\/redis$/, replacement: src('stores/redis.ts') },
+      { find: /^aicommerce-webhooks\/fastify$/, replacement: src('http/fastify.ts') },
+      { find: /^aicommerce-webhooks\/koa$/, replacement: src('http/koa.ts') },
     ],
   },
   test: {
