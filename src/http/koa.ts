@@ -13,7 +13,7 @@ export interface KoaContext {
   readonly method: string;
   readonly path: string;
   readonly originalUrl: string;
-  /** `ctx.request.rawBody`: the body as text, left by `@koa/bodyparser` and `koa-bodyparser`. */
+  /** Where `ctx.request.rawBody` is: the body as text, kept by `@koa/bodyparser`, `koa-bodyparser`, `koa-body` with `includeUnparsed`. */
   readonly request: object;
   status: number;
   body: unknown;
@@ -26,7 +26,7 @@ export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<unknown>) => P
 const MOUNTING_HELP =
   'The request body was already read by a body parser mounted before koaWebhooks(), and it kept no raw copy ' +
   '(ctx.request.rawBody), so the signature cannot be checked. Mount app.use(koaWebhooks(webhooks)) before the body parser, ' +
-  'or use @koa/bodyparser or koa-bodyparser, which keep ctx.request.rawBody.';
+  'or use @koa/bodyparser or koa-bodyparser, which keep ctx.request.rawBody, or koaBody({ includeUnparsed: true }).';
 
 /** Koa 3 middleware for a receiver. With the receiver's `path` option, other paths go to `next()`. */
 export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
