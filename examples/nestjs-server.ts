@@ -4,25 +4,27 @@
  *
  *   AICOMMERCE_WEBHOOK_SECRET=your-secret PORT=3000 npx tsx examples/nestjs-server.ts
  *
- * Nest parses every JSON body before any middleware runs; `rawBody: true` makes it keep the bytes
- * (`req.rawBody`), which the webhook middleware verifies. Without it the webhook answers 500
- * `misconfigured`, saying so.
+ * The webhook middleware is mounted with app.use() before listen(), so it runs ahead of the JSON
+ * parser Nest adds when the app starts: it reads the body itself and every answer is the package's
+ * own (400, 408, 413 … with `{ error, code }`). `rawBody: true` keeps the exact bytes wherever
+ * Nest's parser does run first (e.g. the middleware applied in a module with MiddlewareConsumer);
+ * without a raw copy there the webhook answers 500 `misconfigured`, saying so.
  *
  * Nest's decorators are called here as the plain functions they are (`Module({...})(AppModule)`),
  * so this file needs neither `experimentalDecorators` nor `emitDecoratorMetadata`: it compiles with
- * the same tsconfig and runs under tsx like every other example. With decorator syntax, the same
- * classes read `@Module({ controllers: [OrdersController] }) class AppModule …`.
+ * the project's tsconfig and runs under tsx like every other example. With decorator syntax the
+ * same module reads `@Module({ controllers: [OrdersController] }) export class AppModule {}`.
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Body, Controller, Module, Post, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
+import { Body, Controller, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createWebhookReceiver, type ReceiverOptions, type WebhookReceiver } from 'aicommerce-webhooks';
+import { createWebhookReceiver, type ReceiverOptions } from 'aicommerce-webhooks';
 
 /** The rest of the app: a route that gets its JSON body parsed by Nest, as usual. */
-class OrdersController {
+export class OrdersController {
   create(order: unknown): { order: unknown } {
     return { order };
   }
@@ -31,16 +33,8 @@ Controller('orders')(OrdersController);
 Post()(OrdersController.prototype, 'create', Object.getOwnPropertyDescriptor(OrdersController.prototype, 'create')!);
 Body()(OrdersController.prototype, 'create', 0);
 
-/** The app's module: the webhook middleware applied to its route. */
-export function createAppModule(webhooks: WebhookReceiver): Type<NestModule> {
-  class AppModule implements NestModule {
-    configure(consumer: MiddlewareConsumer): void {
-      consumer.apply(webhooks.middleware()).forRoutes('webhooks/aicommerce');
-    }
-  }
-  Module({ controllers: [OrdersController] })(AppModule);
-  return AppModule;
-}
+export class AppModule {}
+Module({ controllers: [OrdersController] })(AppModule);
 
 export interface ServerOptions extends ReceiverOptions {
   /** 0 picks a free port. */
@@ -54,10 +48,11 @@ export async function startNestServer({ port = 3000, host = '127.0.0.1', log = c
   webhooks.onAny((event) => log(`${event.event} ${JSON.stringify(event.data)}`));
   webhooks.onError((error) => log(`rejected ${error.status} ${error.code}: ${error.message}`));
 
-  const app = await NestFactory.create<NestExpressApplication>(createAppModule(webhooks), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     rawBody: true, // keep the exact bytes next to the parsed body: the signature covers them
     logger: ['error', 'warn'],
   });
+  app.use('/webhooks/aicommerce', webhooks.middleware()); // before listen(): ahead of Nest's JSON parser
   await app.listen(port, host);
   const { port: actual } = app.getHttpServer().address() as AddressInfo;
   return { url: `http://${host}:${actual}/webhooks/aicommerce`, webhooks, close: () => app.close() };

@@ -2,6 +2,7 @@ import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { coreOf, type ReceiverCore } from '../core.js';
 import { WebhookError } from '../errors.js';
 import type { WebhookReceiver } from '../receiver.js';
+import type { BodyInput } from '../signature.js';
 import { answerForError, answerForResult, checkRequestHead, type Answer } from './exchange.js';
 import { readBody } from './read-body.js';
 
@@ -47,7 +48,7 @@ export const fastifyWebhooks: FastifyPluginCallback<FastifyWebhooksOptions> = (i
     async handler(request, reply) {
       try {
         const result = await core.receive({
-          body: request.body as Buffer,
+          body: request.body as BodyInput, // what the parser above gave
           signature: request.headers['x-webhook-signature'],
           headers: request.headers,
           url: request.url,

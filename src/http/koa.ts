@@ -20,7 +20,7 @@ export interface KoaContext {
   set(fields: { [field: string]: string }): void;
 }
 
-/** Koa middleware: `app.use(koaWebhooks(webhooks))`, or `router.post(path, koaWebhooks(webhooks))`. */
+/** Koa middleware: `app.use(koaWebhooks(webhooks))`, or `router.all(path, koaWebhooks(webhooks))` with @koa/router. */
 export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<unknown>) => Promise<void>;
 
 const MOUNTING_HELP =
