@@ -108,6 +108,15 @@ describe('koaWebhooks after a body parser', () => {
       expect(await post(app.url, forged.body, forged.headers)).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
     });
 
+    it("a body it cannot parse is the parser's answer (400, not the receiver's format), before the middleware", async () => {
+      const app = await start(mount, { path: WEBHOOK_PATH });
+      const body = '{"event": "product.added",';
+      const answer = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${'0'.repeat(64)}` }, body });
+      expect(answer.status).toBe(400);
+      expect(await answer.text()).toBe('Bad Request');
+      expect(app.errors).toEqual([]); // the receiver never saw it
+    });
+
     it('the copy is verified, not trusted: one changed byte is 401', async () => {
       const app = await start(mount, { path: WEBHOOK_PATH });
       const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
