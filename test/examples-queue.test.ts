@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createWebhookReceiver } from 'aicommerce-webhooks';
+import { createWebhookWorker } from 'aicommerce-webhooks/bullmq';
 import { createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
 import { listeningUrl, runExample, type Running } from './helpers/example-process.js';
-import { describeRedis, useRedis } from './helpers/redis.js';
+import { connectClient, describeRedis, useRedis } from './helpers/redis.js';
 
 // examples/queue/ as a user runs it: the receiver and the worker as two processes (`tsx
 // examples/queue/<file>`, against the built package) on one real Redis, the dashboard over HTTP.
@@ -80,11 +83,38 @@ describeRedis('examples/queue: receiver.ts and worker.ts, two processes on one R
     expect(api.queues[0]?.counts).toMatchObject({ completed: 2, failed: 0, waiting: 0, active: 0, delayed: 0 });
   });
 
-  it('SIGTERM: the worker closes and exits 0, quietly; so does the receiver', async () => {
+  it('SIGTERM: the worker closes and exits 0, quietly', async () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.output.stdout).toMatch(/Worker stopped\n$/);
     expect(worker.output.stderr).toBe('');
+  });
+
+  it('a dead letter shows on the dashboard with its reason (here: a worker whose schema no longer takes the stored delivery)', async () => {
+    const aicommerce = createTestSender({ retries: 0 });
+    await aicommerce.webhooks.create({ url, events: ['product.updated'], secret });
+    const [report] = await aicommerce.send('product.updated', sampleEvents['product.updated']);
+    expect(report?.attempts.map((a) => a.status)).toEqual([202]); // stored while no worker runs
+
+    // A later deploy's worker: product.updated now needs a field this delivery lacks, so no retry can help.
+    const client = await connectClient(redis.url);
+    const changed = createWebhookReceiver({ secret, schemas: { 'product.updated': z.object({ sku: z.string() }) } });
+    changed.on('product.updated', () => {});
+    changed.onError(() => {});
+    const deployed = createWebhookWorker(changed, { connection: client, queueName: env['QUEUE_NAME']! });
+    try {
+      const board = `${new URL(url).origin}/admin/queues/api/queues?activeQueue=${encodeURIComponent(env['QUEUE_NAME']!)}&status=failed`;
+      type Listing = { queues: { counts: Record<string, number>; jobs: { name: string; failedReason: string; attempts: number }[] }[] };
+      await expect.poll(async () => ((await (await fetch(board)).json()) as Listing).queues[0]?.counts['failed']).toBe(1);
+      const [listing] = ((await (await fetch(board)).json()) as Listing).queues;
+      expect(listing?.jobs).toEqual([expect.objectContaining({ name: 'product.updated', attempts: 1, failedReason: 'Payload does not match the event schema' })]);
+    } finally {
+      await deployed.close();
+      await client.close();
+    }
+  });
+
+  it('SIGTERM: the receiver stops taking requests and exits 0, quietly', async () => {
     receiver.child.kill('SIGTERM');
     expect(await receiver.exited).toBe(0);
     expect(receiver.output.stderr).toBe('');
