@@ -104,10 +104,17 @@ describeRedis('examples/queue: receiver.ts and worker.ts, two processes on one R
     const deployed = createWebhookWorker(changed, { connection: client, queueName: env['QUEUE_NAME']! });
     try {
       const board = `${new URL(url).origin}/admin/queues/api/queues?activeQueue=${encodeURIComponent(env['QUEUE_NAME']!)}&status=failed`;
-      type Listing = { queues: { counts: Record<string, number>; jobs: { name: string; failedReason: string; attempts: number }[] }[] };
+      type Listing = { queues: { counts: Record<string, number>; jobs: { name: string; failedReason: string; attempts: number; data: unknown }[] }[] };
       await expect.poll(async () => ((await (await fetch(board)).json()) as Listing).queues[0]?.counts['failed']).toBe(1);
       const [listing] = ((await (await fetch(board)).json()) as Listing).queues;
-      expect(listing?.jobs).toEqual([expect.objectContaining({ name: 'product.updated', attempts: 1, failedReason: 'Payload does not match the event schema' })]);
+      expect(listing?.jobs).toEqual([
+        expect.objectContaining({
+          name: 'product.updated',
+          attempts: 1,
+          failedReason: 'Payload does not match the event schema',
+          data: expect.objectContaining({ body: expect.stringContaining('"event":"product.updated"') }), // the page shows bodies: keep it behind auth
+        }),
+      ]);
     } finally {
       await deployed.close();
       await client.close();
