@@ -4,12 +4,14 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, type WebhookError } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue, createWebhookWorker, DEFAULT_QUEUE_NAME } from 'aicommerce-webhooks/bullmq';
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
+import { runCli } from '../src/cli/main.js';
 import { DEFAULT_QUEUE } from '../src/cli/queue.js';
 import { bin, binPipedInto, cli, root } from './helpers/cli.js';
 import { listen } from './helpers/listen.js';
@@ -138,6 +140,15 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     for (const record of records) {
       expect(record).toEqual({ id: expect.any(String), event: 'product.added', attemptsMade: 3, failedReason: 'Webhook handler failed', failedAt: expect.stringMatching(ISO) });
     }
+  });
+
+  it('failed stops listing once its reader has gone (stdout no longer writable)', async () => {
+    const written: string[] = [];
+    const stdout = { writable: true, write: (text: string) => void (written.push(text), (stdout.writable = false)) };
+    const code = await runCli(args('failed'), { stdin: Readable.from([]), stdout, stderr: { write: () => {} }, env: {} });
+    expect(code).toBe(0);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^[0-9a-f]{64} {2}product\.added {2}3 attempts /);
   });
 
   it('status and failed only read: no key of the queue is written', async () => {
