@@ -54,15 +54,27 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('rejections are warn records, through every adapter and receive()', () => {
   for (const target of targets) {
-    it(`${target}: a forged delivery → warn { code, status } and the safe message; a handled one → nothing`, async () => {
+    it(`${target}: forged → warn { code, status }; stale → with the event and delivery id; handled → nothing`, async () => {
       const log = pinoToLines();
       const opened = await open(target, { logger: log.logger });
       try {
         const body = delivery();
+        const stale = delivery('product.updated', new Date(Date.now() - 3_600_000));
         expect(await opened.send(body, signPayload(body, 'another-secret'))).toBe(401);
+        expect(await opened.send(stale)).toBe(401);
         expect(await opened.send(body)).toBe(200);
         expect(await opened.send(body)).toBe(200); // a duplicate
-        expect(log.lines).toEqual([{ level: WARN, code: 'invalid_signature', status: 401, msg: 'Invalid signature' }]);
+        expect(log.lines).toEqual([
+          { level: WARN, code: 'invalid_signature', status: 401, msg: 'Invalid signature' },
+          {
+            level: WARN,
+            code: 'stale_timestamp',
+            status: 401,
+            event: 'product.updated',
+            deliveryId: sha256(stale),
+            msg: 'Timestamp outside the tolerance window: older than 300 s from now',
+          },
+        ]);
       } finally {
         await opened.close();
       }

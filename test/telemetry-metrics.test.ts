@@ -72,7 +72,7 @@ describe('the handler duration histogram', () => {
     webhooks.on('product.added', async () => {
       await new Promise((resolve) => setTimeout(resolve, 40));
     });
-    webhooks.on('product.updated', () => {
+    webhooks.on('product.updated', async () => {
       throw new Error('user code failed');
     });
     for (const event of ['product.added', 'product.updated'] as const) {

@@ -60,13 +60,9 @@ const deliveryId = (body: ReceiveInput['body']): string => new DeliveryContext(b
  * not carry it): read again, only for a rejected delivery that something records.
  */
 function readEventName(body: ReceiveInput['body']): unknown {
-  try {
-    const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-    const json: unknown = JSON.parse(text);
-    return typeof json === 'object' && json !== null ? (json as { event?: unknown }).event : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const json: unknown = JSON.parse(text); // it parsed before (see PARSED)
+  return typeof json === 'object' && json !== null ? (json as { event?: unknown }).event : undefined;
 }
 
 /** Whatever left the pipeline, as the `WebhookError` the adapters answer with. */
