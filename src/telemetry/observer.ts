@@ -47,13 +47,15 @@ export class DeliveryObserver {
     const otel = this.#otel;
     if (otel === undefined && this.#logger === undefined) return run(input);
     const span = otel?.startDelivery();
-    if (span === undefined && this.#logger === undefined && otel?.counting() !== true) return this.#runQuietly(input, run);
+    const counting = otel?.counting() === true;
+    if (span === undefined && !counting && this.#logger === undefined) return this.#runQuietly(input, run);
 
     const end = (result: Result | undefined, error: unknown): void => {
       const failure = result === undefined ? asWebhookError(error) : undefined;
       const facts = span !== undefined || (failure !== undefined && this.#logger !== undefined) ? this.#facts(input, result, failure) : {};
       if (failure !== undefined && this.#logger !== undefined) logError(this.#logger, failure, facts);
-      otel?.endDelivery(span, {
+      if (span === undefined && !counting) return;
+      otel!.endDelivery(span, {
         outcome: result?.outcome ?? outcomeOfStatus(failure!.status),
         status: result === undefined ? failure!.status : answerForResult(result).status,
         error: failure,
