@@ -31,11 +31,11 @@ export function openTelemetryApi(): OpenTelemetryApi | undefined {
 /** This package's name and version, from its package.json (two levels up from src/telemetry and dist/telemetry alike). */
 export function instrumentationScope(): Scope {
   if (scope === undefined) {
-    let version: string | undefined;
+    let version: unknown;
     try {
-      version = (createRequire(import.meta.url)('../../package.json') as { version?: unknown }).version as string | undefined;
+      version = (createRequire(import.meta.url)('../../package.json') as { version?: unknown }).version;
     } catch {
-      version = undefined;
+      version = undefined; // bundled without its package.json: the scope goes without a version
     }
     scope = { name: 'aicommerce-webhooks', version: typeof version === 'string' ? version : undefined };
   }
