@@ -102,7 +102,11 @@ describe('Cloudflare Workers: what the README says the Worker needs', () => {
 describe('Cloudflare Workers: a receiver built inside fetch(), from env (test/fixtures/worker-env.ts)', () => {
   let server: RuntimeServer;
   beforeAll(async () => {
-    server = await startWorker(secret, { main: 'test/fixtures/worker-env.ts' });
+    // The compatibility date that leaves process.env empty (see above): env is where the secret is.
+    server = await startWorker(secret, {
+      main: 'test/fixtures/worker-env.ts',
+      edit: (toml) => toml.replace(/^compatibility_date = .*$/m, 'compatibility_date = "2025-03-31"'),
+    });
   }, 90_000);
   afterAll(async () => {
     await server?.running.stop();
