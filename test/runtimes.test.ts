@@ -37,6 +37,14 @@ describe.each([
     expect([copy.status, await copy.json()]).toEqual([200, { received: true, duplicate: true }]);
   });
 
+  it('reassembles a signed delivery that streams in chunks, with no content-length: 200', async () => {
+    const long = { ...product, product: { ...product.product, description: 'd'.repeat(200_000) } };
+    const delivery = createDelivery('product.added', long, { secret });
+    const response = await post(server.url, inChunks(delivery.body, 16 * 1024), delivery.headers);
+    expect([response.status, await response.json()]).toEqual([200, { received: true }]);
+    await expect.poll(() => stdout().includes('d'.repeat(200_000))).toBe(true);
+  });
+
   it('answers a forged delivery 401 invalid_signature, and no handler runs', async () => {
     const forged = createDelivery('product.updated', sampleEvents['product.updated'], { secret: 'guessed' });
     const response = await post(server.url, forged.body, forged.headers);
