@@ -89,6 +89,10 @@ describe.each([
     expect(elsewhere.status).toBe(404);
     await elsewhere.body?.cancel();
   });
+
+  it('printed no error along the way', () => {
+    expect(server.running.output.stderr).toBe('');
+  });
 });
 
 describe('Cloudflare Workers: what the README says the Worker needs', () => {
