@@ -86,3 +86,12 @@ export async function startWorker(secret: string, options?: WranglerOptions): Pr
   const origin = await listeningUrl(running, 60_000, /Ready on (http:\/\/\S+)/);
   return { running, url: `${origin}/webhooks/aicommerce` };
 }
+
+/** Resolves once the process printed something matching `pattern` (stdout or stderr) or ended. */
+export async function printedOrExited(running: Running, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(running.output.stdout + running.output.stderr) && running.child.exitCode === null) {
+    if (Date.now() > deadline) throw new Error(`nothing matched ${pattern} within ${timeoutMs} ms:\n${running.output.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
