@@ -27,7 +27,7 @@ export async function startBun(secret: string): Promise<RuntimeServer> {
     AICOMMERCE_WEBHOOK_SECRET: secret,
     PORT: '0',
   });
-  return { running, url: await listeningUrl(running, 30_000) };
+  return { running, url: await urlOrStop(running, listeningUrl(running, 30_000)) };
 }
 
 /** `deno run` with the permissions the README gives: the network, and the two variables it reads. */
@@ -37,7 +37,7 @@ export async function startDeno(secret: string): Promise<RuntimeServer> {
     ['run', '--no-lock', '--allow-net', '--allow-env=AICOMMERCE_WEBHOOK_SECRET,PORT', 'examples/deno/server.ts'],
     { AICOMMERCE_WEBHOOK_SECRET: secret, PORT: '0', NO_COLOR: '1' },
   );
-  return { running, url: await listeningUrl(running, 30_000) };
+  return { running, url: await urlOrStop(running, listeningUrl(running, 30_000)) };
 }
 
 export interface WranglerOptions {
@@ -83,8 +83,18 @@ export function runWrangler(secret: string, port: number, { main, edit }: Wrangl
 
 export async function startWorker(secret: string, options?: WranglerOptions): Promise<RuntimeServer> {
   const running = runWrangler(secret, await freePort(), options);
-  const origin = await listeningUrl(running, 60_000, /Ready on (http:\/\/\S+)/);
+  const origin = await urlOrStop(running, listeningUrl(running, 60_000, /Ready on (http:\/\/\S+)/));
   return { running, url: `${origin}/webhooks/aicommerce` };
+}
+
+/** The URL, or the process stopped (not left running) when it never listened. */
+async function urlOrStop(running: Running, url: Promise<string>): Promise<string> {
+  try {
+    return await url;
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
 }
 
 /** Resolves once the process printed something matching `pattern` (stdout or stderr) or ended. */
