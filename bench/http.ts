@@ -25,7 +25,11 @@ export interface HttpOptions {
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly connections: number;
+  /** Only these servers (an A/B of a few rows); default every one. */
+  readonly only?: readonly HttpContender[] | undefined;
 }
+
+export const isHttpContender = (name: string): name is HttpContender => Object.hasOwn(HTTP_CONTENDERS, name);
 
 export interface HttpStats {
   readonly requestsPerSecond: number;
@@ -56,7 +60,7 @@ async function load(url: string, seconds: number, connections: number): Promise<
 }
 
 export async function overHttp(options: HttpOptions): Promise<{ table: string; stats: Map<HttpContender, HttpStats> }> {
-  const names = Object.keys(HTTP_CONTENDERS) as HttpContender[];
+  const names = options.only ?? (Object.keys(HTTP_CONTENDERS) as HttpContender[]);
   const servers = new Map<HttpContender, ServerProcess>();
   try {
     for (const [name, server] of await Promise.all(names.map(async (name) => [name, await startServer(HTTP_CONTENDERS[name].server)] as const))) {
@@ -107,11 +111,11 @@ export async function overHttp(options: HttpOptions): Promise<{ table: string; s
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
 
 function httpTable(stats: ReadonlyMap<HttpContender, HttpStats>, options: HttpOptions): string {
-  const limit = stats.get('limit')!.requestsPerSecond;
+  const limit = stats.get('limit')?.requestsPerSecond ?? Number.NaN;
   const rows = [...stats].map(([name, s]) => [
     HTTP_CONTENDERS[name].label,
     integer(s.requestsPerSecond),
-    ratio(s.requestsPerSecond / limit),
+    Number.isNaN(limit) ? '–' : ratio(s.requestsPerSecond / limit),
     `${s.p99.toFixed(0)} ms`,
     `${s.cpuPerRequest.toFixed(1)} µs`,
     integer(s.non2xx + s.errors),
@@ -127,7 +131,7 @@ function httpTable(stats: ReadonlyMap<HttpContender, HttpStats>, options: HttpOp
     ['ours in Express 5 ÷ express.json() route', 'oursExpress', 'expressJson'],
     ['ours in Express 5 ÷ @octokit/webhooks', 'oursExpress', 'octokit'],
   ];
-  const ratioRows = pairs.map(([label, ours, other]) => [
+  const ratioRows = pairs.filter(([, ours, other]) => stats.has(ours) && stats.has(other)).map(([label, ours, other]) => [
     label,
     ratio(stats.get(ours)!.requestsPerSecond / stats.get(other)!.requestsPerSecond),
     ratio(stats.get(other)!.cpuPerRequest / stats.get(ours)!.cpuPerRequest),
