@@ -1,7 +1,7 @@
 /**
  * AICommerce webhooks on Deno, with `Deno.serve` and the Fetch API handler. Run it:
  *
- *   AICOMMERCE_WEBHOOK_SECRET=your-secret PORT=3000 deno run --allow-net --allow-env=AICOMMERCE_WEBHOOK_SECRET,PORT examples/deno/server.ts
+ *   AICOMMERCE_WEBHOOK_SECRET=your-secret PORT=3000 deno run --allow-net --allow-env=AICOMMERCE_WEBHOOK_SECRET,PORT,NO_DEPRECATION,TRACE_DEPRECATION examples/deno/server.ts
  */
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 

@@ -34,7 +34,7 @@ export async function startBun(secret: string): Promise<RuntimeServer> {
 export async function startDeno(secret: string): Promise<RuntimeServer> {
   const running = runCommand(
     bin('deno'),
-    ['run', '--no-lock', '--allow-net', '--allow-env=AICOMMERCE_WEBHOOK_SECRET,PORT', 'examples/deno/server.ts'],
+    ['run', '--no-lock', '--allow-net', '--allow-env=AICOMMERCE_WEBHOOK_SECRET,PORT,NO_DEPRECATION,TRACE_DEPRECATION', 'examples/deno/server.ts'],
     { AICOMMERCE_WEBHOOK_SECRET: secret, PORT: '0', NO_COLOR: '1' },
   );
   return { running, url: await urlOrStop(running, listeningUrl(running, 30_000)) };
