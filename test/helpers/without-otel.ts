@@ -1,11 +1,11 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The built package as an app without `@opentelemetry/api` gets it: dist/ and package.json copied
-// to a temporary directory whose node_modules holds zod only (here the API is a devDependency, so
+// to a temporary directory whose node_modules holds the runtime dependencies only (here the API is a devDependency, so
 // the package itself can always find it).
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,7 +23,11 @@ export function copyWithoutOpenTelemetry(): PackageCopy {
     cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(dir, 'package.json'));
     mkdirSync(join(dir, 'node_modules'));
-    symlinkSync(dirname(createRequire(join(root, 'package.json')).resolve('zod/package.json')), join(dir, 'node_modules', 'zod'), 'dir');
+    const fromRoot = createRequire(join(root, 'package.json'));
+    const { dependencies = {} } = fromRoot('./package.json') as { dependencies?: Record<string, string> };
+    for (const name of Object.keys(dependencies)) {
+      symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir'); // npm hoists them there
+    }
     if (resolves(join(dir, 'dist', 'telemetry', 'api.js'), '@opentelemetry/api')) {
       throw new Error(`@opentelemetry/api is still resolvable from ${dir}: the copy would not be without it`);
     }
