@@ -17,6 +17,17 @@ export interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
+/**
+ * A reader that stops early (`aicommerce-webhooks schema | head`) closes the pipe: end quietly, as
+ * a Unix tool ends on SIGPIPE, instead of dying of an unhandled EPIPE with a stack trace.
+ */
+export function endQuietlyWhenOutputCloses(stdout: NodeJS.WriteStream): void {
+  stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
+
 /** A bad invocation: the message and the command's usage go to stderr, and the exit code is 2. */
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -1,19 +1,21 @@
 import { UsageError, type CliIo, type Command } from './io.js';
+import { schema } from './schema.js';
 import { send } from './send.js';
 import { sign } from './sign.js';
 import { verify } from './verify.js';
 
-const COMMANDS: readonly Command[] = [send, sign, verify];
+const COMMANDS: readonly Command[] = [send, sign, verify, schema];
 
 const USAGE = `Usage: aicommerce-webhooks <command> [options]
 
-Sign, verify and send AICommerce webhook deliveries.
+Sign, verify and send AICommerce webhook deliveries, and print their contract.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
 
-Run 'aicommerce-webhooks <command> --help' for a command's options. Every command takes the
-secret from --secret or, better (it stays out of the process list), AICOMMERCE_WEBHOOK_SECRET.
+Run 'aicommerce-webhooks <command> --help' for a command's options. Commands that sign or
+verify take the secret from --secret or, better (it stays out of the process list),
+AICOMMERCE_WEBHOOK_SECRET.
 
 Exit status: 0 success, 1 not delivered / invalid signature, 2 usage error.
 `;
