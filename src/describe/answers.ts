@@ -138,7 +138,7 @@ function rejection(status: number, codes: readonly WebhookErrorCode[], ref: stri
     ...(HEADERS[status] === undefined ? {} : { headers: HEADERS[status] }),
     content: {
       'application/json': {
-        schema: { allOf: [{ $ref: ref }, { properties: { code: { enum: [...codes] } } }] },
+        schema: { allOf: [{ $ref: ref }, { type: 'object', properties: { code: { enum: [...codes] } } }] },
         ...(example === undefined ? {} : { examples: { [example.summary]: example } }),
       },
     },
