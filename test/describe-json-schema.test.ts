@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createWebhookReceiver, eventSchemas, signPayload, WebhookError } from 'aicommerce-webhooks';
+import { createWebhookReceiver, eventSchemas, signPayload, WebhookError, type ReceiveInput } from 'aicommerce-webhooks';
 import { createAjv } from './helpers/json-schema.js';
 
 // webhooks.toJSONSchema(): the schema of each whole delivery, by zod's own conversion, custom
@@ -11,7 +11,13 @@ const secret = 'json-schema-secret';
 const timestamp = '2026-11-26T12:00:00.000Z';
 
 /** Ajv's verdict and the receiver's on one delivery of `event` with `data`. */
-async function verdicts(receiver: ReturnType<typeof createWebhookReceiver>, event: string, data: unknown) {
+/** What this test needs of a receiver, whatever its schemas. */
+interface Describable {
+  toJSONSchema(): object;
+  receive(input: ReceiveInput): Promise<unknown>;
+}
+
+async function verdicts(receiver: Describable, event: string, data: unknown) {
   const json = { event, timestamp, data };
   const body = JSON.stringify(json);
   const validate = createAjv().compile((receiver.toJSONSchema() as Record<string, object>)[event]!);
@@ -123,6 +129,7 @@ describe('what JSON Schema cannot say: looser, never stricter, and said', () => 
       'coupon.issued': z.object({
         code: z.string().regex(/^[a-z]{4}-\d+$/i), // the `i` flag has no JSON Schema form
         sku: z.string().regex(/^sku_/).regex(/\d$/), // two plain patterns: both kept
+        batch: z.string().regex(/^b/i).regex(/\d$/).refine((b) => b.length < 9), // the flagged one goes, the plain one stays
         percent: z.number().refine((n) => n % 5 === 0, 'a multiple of 5'), // code, not a keyword
         note: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string()), // code before the schema
       }),
@@ -130,11 +137,16 @@ describe('what JSON Schema cannot say: looser, never stricter, and said', () => 
   });
   const properties = (webhooks.toJSONSchema()['coupon.issued'] as { properties: { data: { properties: Record<string, unknown> } } }).properties.data
     .properties;
-  const valid = { code: 'SAVE-10', sku: 'sku_12', percent: 15, note: 'x' };
+  const valid = { code: 'save-10', sku: 'sku_12', batch: 'b1', percent: 15, note: 'x' };
 
   it('marks each such place with a $comment', () => {
     expect(properties['code']).toEqual({ type: 'string', $comment: expect.stringContaining('/^[a-z]{4}-\\d+$/i') });
     expect(properties['sku']).toEqual({ type: 'string', allOf: [{ pattern: '^sku_' }, { pattern: '\\d$' }] });
+    expect(properties['batch']).toEqual({
+      type: 'string',
+      allOf: [{ pattern: '\\d$' }],
+      $comment: expect.stringMatching(/^zod matches \/\^b\/i; JSON Schema patterns have no flags; zod also checks .* \(refine\)/),
+    });
     expect(properties['percent']).toEqual({ type: 'number', $comment: expect.stringContaining('refine') });
     expect(properties['note']).toEqual({ $comment: expect.stringContaining('preprocess') });
   });
@@ -144,6 +156,7 @@ describe('what JSON Schema cannot say: looser, never stricter, and said', () => 
     ['an upper-case code (the i flag: zod accepts, and so does the document)', { ...valid, code: 'SAVE-10' }, { ajv: true, zod: true }],
     ['a numeric note (preprocessed into a string)', { ...valid, note: 42 }, { ajv: true, zod: true }],
     ['a sku that breaks a kept pattern', { ...valid, sku: 'sku_x' }, { ajv: false, zod: false }],
+    ['an upper-case batch', { ...valid, batch: 'B7' }, { ajv: true, zod: true }],
     ['a percent the refinement rejects: the one gap, the document is looser', { ...valid, percent: 12 }, { ajv: true, zod: false }],
   ])('%s', async (_, value, expected) => {
     expect(await verdicts(webhooks, 'coupon.issued', value)).toEqual(expected);
@@ -158,5 +171,26 @@ describe('what JSON Schema cannot say: looser, never stricter, and said', () => 
       ),
     );
     expect(() => dated.toOpenAPI()).toThrow(/Cannot describe the event 'refund.due'/);
+  });
+});
+
+describe('string lengths: zod (4.6) and JSON Schema both count code points', () => {
+  // `'😀'.length` is 2 UTF-16 units but one code point. zod counts code points as JSON Schema does,
+  // so minLength and maxLength mean the same thing to both, astral characters included.
+  const webhooks = createWebhookReceiver({
+    secret,
+    tolerance: false,
+    dedupe: false,
+    schemas: { 'tag.added': z.object({ tag: z.string().min(2).max(3) }) },
+  });
+
+  it.each([
+    ['two ASCII characters', 'ab', true],
+    ['one emoji (2 UTF-16 units, 1 code point)', '😀', false],
+    ['two emoji (4 units, 2 code points)', '😀😀', true],
+    ['four emoji (8 units, 4 code points)', '😀😀😀😀', false],
+    ['two lone surrogates (each one code point)', '\ud800\udc00'.slice(0, 1).repeat(2), true],
+  ])('%s: both say %s', async (_, tag, accepted) => {
+    expect(await verdicts(webhooks, 'tag.added', { tag })).toEqual({ ajv: accepted, zod: accepted });
   });
 });
