@@ -171,6 +171,8 @@ describe('what JSON Schema cannot say: looser, never stricter, and said', () => 
       ),
     );
     expect(() => dated.toOpenAPI()).toThrow(/Cannot describe the event 'refund.due'/);
+    const counted = createWebhookReceiver({ secret, schemas: { 'stock.counted': z.object({ units: z.bigint() }) } });
+    expect(() => counted.toJSONSchema()).toThrow(/^Cannot describe the event 'stock.counted' as JSON Schema: BigInt .* \(at data\.units\)/);
   });
 });
 
