@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^aicommerce-webhooks$/, replacement: src('index.ts') },
       { find: /^aicommerce-webhooks\/testing$/, replacement: src('testing/index.ts') },
       { find: /^aicommerce-webhooks\/redis$/, replacement: src('stores/redis.ts') },
+      { find: /^aicommerce-webhooks\/bullmq$/, replacement: src('queue/bullmq.ts') },
     ],
   },
   test: {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { WebhookError } from './errors.js';
 import type { anyEnvelopeSchema } from './events.js';
 import type { IncomingHeaders, Settings } from './options.js';
+import type { ProcessResult, StoredDelivery } from './queue/types.js';
 import type { BodyInput } from './signature.js';
 
 // The receiver's surface as the adapters (src/http/*) and the other subpaths see it. It lives apart
@@ -23,6 +24,7 @@ export type UnknownEvent = z.output<typeof anyEnvelopeSchema>;
 export type ReceiveResult<Event> =
   | { outcome: 'handled'; event: Event }
   | { outcome: 'duplicate'; event: Event }
+  | { outcome: 'queued'; event: Event }
   | { outcome: 'ignored'; event: UnknownEvent };
 
 /** What an adapter needs of a receiver; not exported from the package. */
@@ -34,8 +36,14 @@ export interface ReceiverCore {
    * reported to `onError`.
    */
   receive(input: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>>;
-  /** Reports a rejection made by an adapter (405, 413 …) and returns it. */
+  /** Reports a rejection made by an adapter (405, 413 …), or a worker's failure, and returns it. */
   reject(error: WebhookError): WebhookError;
+  /**
+   * Queued mode's worker side: validates a stored delivery again (it may have waited through a
+   * deploy) and runs its handlers, but for those already `done` in an earlier attempt. Throws a
+   * `WebhookPayloadError` when it no longer matches its schema.
+   */
+  process(delivery: StoredDelivery, job: { readonly id: string; readonly attempt: number; readonly done: readonly string[] }): Promise<ProcessResult>;
 }
 
 /** Receiver → its core: how adapters in other subpaths (Fastify, Koa …) reach it without a public method. */

@@ -15,6 +15,7 @@ export const STATUS_BY_CODE = {
   handler_failed: 500,
   misconfigured: 500,
   store_unavailable: 503,
+  queue_unavailable: 503,
 } as const;
 
 export type WebhookErrorCode = keyof typeof STATUS_BY_CODE;

@@ -3,6 +3,7 @@ import { toKeys, type Secrets } from './signature.js';
 import type { SchemaMap } from './events.js';
 import type { DedupeStore } from './stores/types.js';
 import { MemoryDedupeStore } from './stores/memory.js';
+import type { DeliveryQueue } from './queue/types.js';
 
 /** Request headers as Node gives them (lower-case names). */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -27,8 +28,14 @@ export interface ReceiverOptions<Custom extends SchemaMap = {}> {
   bodyTimeout?: number;
   /** An event with no schema: `'ignore'` answers 200 `ignored`, `'reject'` answers 400. Default `'ignore'`. */
   unknownEvents?: 'ignore' | 'reject';
-  /** Where processed deliveries are remembered; `false` turns deduplication off. Default: in memory. */
+  /** Where processed deliveries are remembered; `false` turns deduplication off. Default: in memory (inline mode only). */
   dedupe?: DedupeStore | false;
+  /**
+   * Queued mode: store each delivery here (e.g. `new BullMQDeliveryQueue({ queue })` from
+   * `aicommerce-webhooks/bullmq`) and answer 202; workers run the handlers. The queue's job ids
+   * deduplicate, so `dedupe` does not apply. Default: none, handlers run inside the request.
+   */
+  queue?: DeliveryQueue;
   /** Handle only this path (others go to `next()`, or 404 on a bare server). Default: every path. */
   path?: string;
   /** The clock the timestamp is checked against. Default `() => new Date()`. */
@@ -47,6 +54,7 @@ export interface Settings {
   readonly bodyTimeout: number;
   readonly rejectUnknownEvents: boolean;
   readonly dedupe: DedupeStore | undefined;
+  readonly queue: DeliveryQueue | undefined;
   /** How long a processed delivery is remembered: the whole span its timestamp is accepted in. */
   readonly rememberMs: number;
   readonly path: string | undefined;
@@ -86,6 +94,13 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
     throw new TypeError(`unknownEvents must be 'ignore' or 'reject' (got ${String(unknownEvents)})`);
   }
   const now = options.now;
+  const queue = options.queue;
+  if (queue !== undefined && typeof (queue as Partial<DeliveryQueue> | null)?.enqueue !== 'function') {
+    throw new TypeError('queue must be a DeliveryQueue, e.g. new BullMQDeliveryQueue({ queue }) from aicommerce-webhooks/bullmq');
+  }
+  if (queue !== undefined && options.dedupe !== undefined && options.dedupe !== false) {
+    throw new TypeError('dedupe does not apply in queued mode: the queue deduplicates by job id. Remove the dedupe option.');
+  }
   return {
     keys: typeof secret === 'function' ? undefined : toKeys(secret),
     resolveSecret: typeof secret === 'function' ? secret : undefined,
@@ -93,7 +108,8 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
     limit: parseByteSize(options.limit ?? '1mb'),
     bodyTimeout: positive('bodyTimeout', options.bodyTimeout ?? 10_000),
     rejectUnknownEvents: unknownEvents === 'reject',
-    dedupe: options.dedupe === false ? undefined : (options.dedupe ?? new MemoryDedupeStore()),
+    dedupe: options.dedupe === false || queue !== undefined ? undefined : (options.dedupe ?? new MemoryDedupeStore()),
+    queue,
     // A timestamp is accepted from (t − tolerance) to (t + tolerance): remembering a delivery for
     // twice the tolerance covers every moment a replay of it could still look fresh.
     rememberMs: toleranceMs === undefined ? DAY_MS : 2 * toleranceMs,

@@ -11,6 +11,7 @@ import {
 import { resolveSettings, type ReceiverOptions, type Settings } from './options.js';
 import { authenticate, checkFreshness, checkSize, eventValidator, keysFor, parseJson, validate, type EventValidator, type Validated } from './pipeline.js';
 import type { DedupeStore } from './stores/types.js';
+import type { DeliveryQueue, ProcessResult, StoredDelivery } from './queue/types.js';
 import type { KeyObject } from 'node:crypto';
 import type { BodyInput } from './signature.js';
 import { attachCore, type ReceiveInput, type ReceiveResult, type ReceiverCore } from './core.js';
@@ -35,6 +36,11 @@ type KnownEvent = Extract<Validated, { known: true }>['event'];
 interface Registration {
   readonly pattern: string;
   readonly handler: EventHandler<never>;
+  /**
+   * `'<pattern>#<n>'`, the n-th handler registered for that pattern: the same in every process that
+   * runs the same code, so a queued job can record which handlers are done across workers.
+   */
+  readonly key: string;
 }
 
 const matches = (pattern: string, name: string): boolean =>
@@ -62,6 +68,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
       settings: this.#settings,
       receive: (input) => this.#receive(input),
       reject: (error) => this.#report(error),
+      process: (delivery, job) => this.#process(delivery, job),
     };
     attachCore(this, this.#core);
   }
@@ -78,7 +85,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const patterns = typeof names === 'string' ? [names] : [...names];
     if (patterns.length === 0) throw new TypeError('on(): name at least one event');
     for (const pattern of patterns) this.#checkPattern(pattern);
-    const added = patterns.map((pattern) => ({ pattern, handler }));
+    const added = patterns.map((pattern) => ({ pattern, handler, key: `${pattern}#${this.#registered(pattern) + 1}` }));
     this.#registrations.push(...added);
     this.#handlersByName.clear();
     return () => {
@@ -178,11 +185,12 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return validated;
   }
 
-  /** Claim (when deduplicating), run the handlers, commit or release. */
+  /** The step after freshness, one seam with two sides: inline (claim, run the handlers, commit or release) or queued (enqueue). */
   #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
     if (!validated.known) return { outcome: 'ignored', event: validated.event };
     const { event } = validated;
     const context = new DeliveryContext(body, headers, url);
+    if (this.#settings.queue !== undefined) return this.#enqueue(event, body, context, this.#settings.queue);
     if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
     const failures = runHandlers(this.#handlersFor(event.event), event, context);
     return isThenable(failures)
@@ -213,6 +221,45 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return this.#outcome(failures, event);
   }
 
+  /** Queued mode: the answer waits for the queue's acknowledgement, so a 2xx means the delivery is stored. */
+  async #enqueue(event: KnownEvent, body: BodyInput, context: DeliveryContext, queue: DeliveryQueue): Promise<ReceiveResult<unknown>> {
+    let stored;
+    try {
+      stored = await queue.enqueue({
+        id: context.id,
+        event: event.event,
+        body: typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+        headers: context.headers,
+        url: context.url,
+        trace: undefined,
+        rememberMs: this.#settings.rememberMs,
+      });
+    } catch (cause) {
+      throw this.#fail(queueUnavailable(cause));
+    }
+    return { outcome: stored === 'duplicate' ? 'duplicate' : 'queued', event };
+  }
+
+  /** A worker's run of a stored delivery: validated again, then the handlers not yet done, concurrently. */
+  async #process(
+    delivery: StoredDelivery,
+    job: { readonly id: string; readonly attempt: number; readonly done: readonly string[] },
+  ): Promise<ProcessResult> {
+    const validated = validate(parseJson(delivery.body), this.#schemas, false);
+    if (!validated.known) return { event: validated.event, done: job.done, failures: [] };
+    const { event } = validated;
+    const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id);
+    const pending = this.#registrationsFor(event.event).filter((r) => !job.done.includes(r.key));
+    const settled = await Promise.allSettled(pending.map(async (r) => (r.handler as EventHandler<unknown>)(event, context)));
+    const done = [...job.done];
+    const failures: unknown[] = [];
+    settled.forEach((result, index) => {
+      if (result.status === 'fulfilled') done.push(pending[index]!.key);
+      else failures.push(result.reason);
+    });
+    return { event, done, failures };
+  }
+
   #outcome(failures: unknown[] | undefined, event: KnownEvent): ReceiveResult<unknown> {
     if (failures === undefined) return { outcome: 'handled', event };
     throw this.#fail(new WebhookHandlerError(failures, event));
@@ -228,10 +275,19 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   #handlersFor(name: string): readonly EventHandler<unknown>[] {
     let handlers = this.#handlersByName.get(name);
     if (handlers === undefined) {
-      handlers = this.#registrations.filter((r) => matches(r.pattern, name)).map((r) => r.handler as EventHandler<unknown>);
+      handlers = this.#registrationsFor(name).map((r) => r.handler as EventHandler<unknown>);
       this.#handlersByName.set(name, handlers);
     }
     return handlers;
+  }
+
+  #registrationsFor(name: string): readonly Registration[] {
+    return this.#registrations.filter((r) => matches(r.pattern, name));
+  }
+
+  /** How many handlers are registered for exactly this pattern. */
+  #registered(pattern: string): number {
+    return this.#registrations.filter((r) => r.pattern === pattern).length;
   }
 
   /** A typo in an event name is a bug to hear about at start-up, not a handler that never runs. */
@@ -264,6 +320,9 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return error;
   }
 }
+
+const queueUnavailable = (cause: unknown): WebhookError =>
+  new WebhookError('queue_unavailable', 'Delivery queue unavailable; nothing was stored', { cause, headers: { 'retry-after': '5' } });
 
 function warnObserverFailed(error: unknown): void {
   process.emitWarning(`an onError observer threw: ${error instanceof Error ? error.message : String(error)}`, {

@@ -46,12 +46,14 @@ export interface Answer {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-const fixedAnswer = (body: object): Answer => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(body) });
+const fixedAnswer = (body: object, status = 200): Answer => ({ status, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify(body) });
 
 const ANSWERS = {
   handled: fixedAnswer({ received: true }),
   ignored: fixedAnswer({ received: true, ignored: true }),
   duplicate: fixedAnswer({ received: true, duplicate: true }),
+  // Accepted, not yet processed: a worker runs the handlers.
+  queued: fixedAnswer({ received: true, queued: true }, 202),
 } as const;
 
 export function answerForResult(result: ReceiveResult<unknown>): Answer {

@@ -63,7 +63,7 @@ function write(req: IncomingMessage, res: ServerResponse, answer: Answer): void 
   let headers = preparedHeaders.get(answer);
   if (headers === undefined) {
     headers = headersOf(answer);
-    if (answer.status === 200) preparedHeaders.set(answer, headers);
+    if (answer.status < 300) preparedHeaders.set(answer, headers);
   }
   // An unread body must not be drained into the next request on a kept-alive connection.
   if (!req.complete) headers = { ...headers, connection: 'close' };

@@ -1,0 +1,157 @@
+import { UnrecoverableError, Worker, type BackoffOptions, type ConnectionOptions, type Job, type JobsOptions, type Queue, type WorkerOptions } from 'bullmq';
+import { coreOf } from '../core.js';
+import { WebhookError, WebhookHandlerError } from '../errors.js';
+import type { IncomingHeaders } from '../options.js';
+import { attemptsFor, cappedDelay, DEFAULT_RETRY, resolveRetry, type RetryPolicy } from './retry.js';
+import type { DeliveryQueue, QueuedDelivery } from './types.js';
+
+// Queued mode on BullMQ: the receiver adds one job per delivery (job id = delivery id, so a copy
+// adds nothing), and workers run the receiver's own handlers with BullMQ's retries, stalled-job
+// recovery and failed set. Nothing here is a queue of our own.
+
+export const DEFAULT_QUEUE_NAME = 'aicommerce-webhooks';
+
+/** What a job holds: the stored delivery, and which handlers are done when an attempt failed half-way. */
+export interface DeliveryJobData {
+  body: string;
+  headers: IncomingHeaders;
+  url?: string;
+  /** W3C trace context of the request that received it. */
+  trace?: Record<string, string>;
+  /** Keys of the handlers that already succeeded (`'<pattern>#<n>'`): a retry runs only the others. */
+  done?: string[];
+}
+
+export type DeliveryJob = Job<DeliveryJobData, void, string>;
+
+/** Our backoff type; the cap travels in the job's own options, beside BullMQ's `delay` and `jitter`. */
+const BACKOFF_TYPE = 'aicommerce-capped-exponential';
+type CappedBackoff = BackoffOptions & { maxDelay?: number };
+
+export interface BullMQDeliveryQueueOptions {
+  /** A BullMQ `Queue`; its connection and prefix are the workers' too. */
+  queue: Queue;
+  /** Ms to wait for Redis to acknowledge a job before answering 503 `queue_unavailable`. Default 3,000. */
+  enqueueTimeout?: number;
+  /** How failed handler runs are retried. Default: from 1 s, doubling, capped at 1 h, for at least 24 h. */
+  retry?: RetryPolicy;
+}
+
+/** `createWebhookReceiver({ queue: new BullMQDeliveryQueue({ queue }) })`: each delivery becomes a BullMQ job. */
+export class BullMQDeliveryQueue implements DeliveryQueue {
+  readonly queue: Queue;
+  readonly #enqueueTimeout: number;
+  readonly #attempts: number;
+  readonly #backoff: CappedBackoff;
+
+  constructor({ queue, enqueueTimeout = 3_000, retry }: BullMQDeliveryQueueOptions) {
+    if (typeof (queue as Partial<Queue> | undefined)?.add !== 'function') throw new TypeError('BullMQDeliveryQueue: pass { queue }, a BullMQ Queue');
+    if (!(enqueueTimeout > 0 && Number.isFinite(enqueueTimeout))) throw new TypeError('enqueueTimeout must be a positive number of ms');
+    const policy = resolveRetry(retry);
+    this.queue = queue;
+    this.#enqueueTimeout = enqueueTimeout;
+    this.#attempts = attemptsFor(policy);
+    this.#backoff = { type: BACKOFF_TYPE, delay: policy.baseDelayMs, jitter: policy.jitter, maxDelay: policy.maxDelayMs };
+  }
+
+  /**
+   * Resolves once Redis has the job. BullMQ answers a copy (a job id it already holds) exactly like
+   * a new job, so a copy is `'queued'` too; it adds no second job either way.
+   */
+  async enqueue(delivery: QueuedDelivery): Promise<'queued'> {
+    const data: DeliveryJobData = { body: delivery.body, headers: delivery.headers };
+    if (delivery.url !== undefined) data.url = delivery.url;
+    if (delivery.trace !== undefined) data.trace = { ...delivery.trace };
+    const options: JobsOptions = {
+      jobId: delivery.id,
+      attempts: this.#attempts,
+      backoff: this.#backoff,
+      // Completed jobs are the dedupe record: kept while a copy could still pass the freshness check.
+      removeOnComplete: { age: Math.ceil(delivery.rememberMs / 1000) },
+      // Failed jobs are the dead letters: kept until someone retries or removes them.
+      removeOnFail: false,
+    };
+    await withTimeout(this.queue.add(delivery.event, data, options), this.#enqueueTimeout);
+    return 'queued';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not acknowledge the job within ${ms} ms`)), ms);
+  });
+  // A late failure of an add we stopped waiting for must not become an unhandled rejection.
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface WebhookWorkerOptions extends Omit<WorkerOptions, 'connection'> {
+  /** Anything BullMQ accepts: a connected node-redis client (tested), an ioredis instance or options (with ioredis installed). */
+  connection: ConnectionOptions;
+  /** The queue's name, as given to the receiver's `Queue`. Default `'aicommerce-webhooks'`. */
+  queueName?: string;
+}
+
+/**
+ * A BullMQ `Worker` that runs `receiver`'s `on()` handlers for each queued delivery. A handler that
+ * throws fails the attempt; the retry runs only the handlers that have not succeeded yet. After the
+ * last attempt the job stays in BullMQ's failed set and `onError` hears one `handler_failed`.
+ * `await worker.close()` lets running handlers finish.
+ */
+export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEUE_NAME, ...options }: WebhookWorkerOptions): Worker<DeliveryJobData, void, string> {
+  const core = coreOf(receiver);
+  const userBackoff = options.settings?.backoffStrategy;
+  const worker = new Worker<DeliveryJobData, void, string>(
+    queueName,
+    async (job) => {
+      const done = job.data.done ?? [];
+      let result;
+      try {
+        const { body, headers, url } = job.data;
+        result = await core.process({ body, headers, url }, { id: job.id!, attempt: job.attemptsStarted, done });
+      } catch (error) {
+        // It no longer matches its schema: no retry can change that.
+        throw Object.assign(new UnrecoverableError(error instanceof Error ? error.message : String(error)), { cause: error });
+      }
+      if (result.failures.length === 0) return;
+      if (result.done.length > done.length) await job.updateData({ ...job.data, done: [...result.done] });
+      throw new WebhookHandlerError(result.failures, result.event);
+    },
+    {
+      ...options,
+      settings: {
+        ...options.settings,
+        backoffStrategy: (attemptsMade, type, error, job) => {
+          if (type !== BACKOFF_TYPE) {
+            if (userBackoff === undefined) throw new Error(`Unknown backoff strategy ${String(type)}`);
+            return userBackoff(attemptsMade, type, error, job);
+          }
+          const backoff = job?.opts.backoff as CappedBackoff | undefined;
+          const longest = cappedDelay(attemptsMade, backoff?.delay ?? DEFAULT_RETRY.baseDelayMs, backoff?.maxDelay ?? DEFAULT_RETRY.maxDelayMs);
+          return Math.round(longest * (1 - (backoff?.jitter ?? 0) * Math.random()));
+        },
+      },
+    },
+  );
+  worker.on('failed', (job, error) => {
+    if (job === undefined || !isFinal(job, error)) return;
+    core.reject(toWebhookError(error));
+  });
+  // A Worker without an 'error' listener would crash the process on a Redis hiccup; BullMQ reconnects.
+  worker.on('error', (error) => {
+    core.reject(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }));
+  });
+  return worker;
+}
+
+/** The attempt that failed was the last one: the job is now in the failed set. */
+function isFinal(job: DeliveryJob, error: Error): boolean {
+  return error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
+function toWebhookError(error: Error): WebhookError {
+  const cause = error instanceof UnrecoverableError ? error.cause : error;
+  if (cause instanceof WebhookError) return cause;
+  return new WebhookHandlerError([cause], undefined);
+}

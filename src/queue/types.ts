@@ -1,0 +1,49 @@
+import type { IncomingHeaders } from '../options.js';
+
+// Queued mode's seam, free of any queue library: the receiver stores a delivery here instead of
+// running the handlers, and a worker (src/queue/bullmq.ts) runs them later through the same dispatch.
+
+/** A verified, valid, fresh delivery, as the receiver hands it to the queue. */
+export interface QueuedDelivery {
+  /** The delivery id (SHA-256 hex of the raw body): the job id, so a copy finds the job already there. */
+  readonly id: string;
+  /** The event name: the job name. */
+  readonly event: string;
+  /** The raw body, exactly as signed (verified UTF-8, so a string holds it byte for byte). */
+  readonly body: string;
+  readonly headers: IncomingHeaders;
+  readonly url: string | undefined;
+  /** The receiving trace's context (W3C trace context headers), when a tracer is active. */
+  readonly trace: Readonly<Record<string, string>> | undefined;
+  /**
+   * Keep the delivery at least this long after its handlers are done: as long as a copy of it
+   * could still pass the freshness check, so that the copy is recognised and adds no job.
+   */
+  readonly rememberMs: number;
+}
+
+/** Where queued mode stores deliveries. `enqueue` resolves only once the delivery is durably stored. */
+export interface DeliveryQueue {
+  /**
+   * `'queued'` when stored now, `'duplicate'` when it is known to be stored already. Rejects (or
+   * takes too long) when the queue cannot take it: the sender is answered 503 and retries.
+   */
+  enqueue(delivery: QueuedDelivery): Promise<'queued' | 'duplicate'>;
+}
+
+/** What a worker took out of the queue: the stored part of a `QueuedDelivery`. */
+export interface StoredDelivery {
+  readonly body: string;
+  readonly headers: IncomingHeaders;
+  readonly url: string | undefined;
+}
+
+/** One run of a stored delivery's handlers, for the worker to settle the job with. */
+export interface ProcessResult {
+  /** The keys of the handlers that have now succeeded, with those done in earlier attempts. */
+  readonly done: readonly string[];
+  /** What the handlers that ran this time threw; empty when they all succeeded. */
+  readonly failures: readonly unknown[];
+  /** The event as its schema outputs it (the envelope only, for an event no schema knows any more). */
+  readonly event: unknown;
+}
