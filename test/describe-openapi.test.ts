@@ -77,7 +77,7 @@ describe('toOpenAPI()', () => {
   it('answers with every status of the table that a known event can get, each code under its status', () => {
     const expected: Record<string, string[]> = {};
     for (const [code, status] of Object.entries(STATUS_BY_CODE)) {
-      if (code === 'not_found' || code === 'unknown_event') continue; // another path; another event
+      if (code === 'not_found' || code === 'unknown_event' || code === 'queue_unavailable') continue; // another path; another event; queued mode
       (expected[String(status)] ??= []).push(code);
     }
     for (const event of Object.keys(eventSchemas)) {
@@ -98,6 +98,17 @@ describe('toOpenAPI()', () => {
     expect(Object.keys(op.responses)).not.toContain('503');
     expect(codesByStatus(op)['401']).toEqual(['invalid_signature']);
     expect(Object.keys(op.responses['200']!.content['application/json']!.examples!)).toEqual(['handled']);
+  });
+
+  it('in queued mode: 202 queued, 200 duplicate, 503 queue_unavailable; no 409 and no handler_failed (workers run the handlers)', () => {
+    const queue: ReceiverOptions['queue'] = { enqueue: () => Promise.resolve('queued') };
+    const op = operation(createWebhookReceiver({ secret, queue }).toOpenAPI(), 'chat.message.received');
+    expect(Object.keys(op.responses)).toEqual(['200', '202', '400', '401', '405', '408', '413', '415', '500', '503']);
+    expect(op.responses['202']!.content['application/json']!.examples).toEqual({ queued: { value: { received: true, queued: true } } });
+    expect(op.responses['200']!.content['application/json']!.examples).toEqual({ duplicate: { value: { received: true, duplicate: true } } });
+    expect(codesByStatus(op)['503']).toEqual(['queue_unavailable']);
+    expect(codesByStatus(op)['500']).toEqual(['misconfigured']);
+    expect(op.responses['500']!.content['application/json']).not.toHaveProperty('examples'); // the handler_failed example does not apply
   });
 
   it("carries AICommerce's documented example for chat.message.received, and a sample for each other event", () => {
@@ -227,7 +238,7 @@ describe('Redocly lints the document (recommended rules, warnings as errors; red
     expect(lint('docs/openapi.json')).toMatchObject({ status: 0, totals: { errors: 0, warnings: 0 } });
   });
 
-  it("a receiver's own document, with a path and custom events, under both unknownEvents settings", () => {
+  it("a receiver's own document, with a path and custom events, under both unknownEvents settings and in queued mode", () => {
     const schemas = {
       'chat.message.received': eventSchemas['chat.message.received'].extend({ locale: z.string() }),
       'order.refunded': z.object({ orderId: z.string(), amount: z.number().default(0) }),
@@ -236,6 +247,9 @@ describe('Redocly lints the document (recommended rules, warnings as errors; red
       const doc = createWebhookReceiver({ secret, schemas, unknownEvents, path: '/webhooks/aicommerce' }).toOpenAPI({ title: 'Shop', version: '3.0.0' });
       expect(lint(write(`${unknownEvents}.json`, doc))).toMatchObject({ status: 0, totals: { errors: 0, warnings: 0 } });
     }
+    const queue: ReceiverOptions['queue'] = { enqueue: () => Promise.resolve('queued') };
+    const queued = createWebhookReceiver({ secret, schemas, queue, path: '/webhooks/aicommerce' }).toOpenAPI();
+    expect(lint(write('queued.json', queued))).toMatchObject({ status: 0, totals: { errors: 0, warnings: 0 } });
   });
 
   it('fails a document that breaks a rule (so the lint above is really run)', () => {
@@ -340,6 +354,40 @@ describe('the documented answers are the answers a running receiver gives (real 
     await expectDocumented(await first, 'chat.session.created');
     await expectDocumented(await post(delivery('product.added', sampleEvents['product.added'])), 'product.added');
     await expectDocumented(await post(delivery('product.viewed', sampleEvents['product.viewed']), { origin: servers[1]!.origin }), 'product.viewed');
+  });
+
+  it('queued mode: 202 queued, 200 duplicate, 503 queue_unavailable with Retry-After', async () => {
+    const stored = new Set<string>();
+    const queued = createWebhookReceiver({
+      ...options,
+      queue: { enqueue: (delivery) => Promise.resolve(stored.has(delivery.id) ? 'duplicate' : (stored.add(delivery.id), 'queued')) },
+    });
+    const unreachable = createWebhookReceiver({ ...options, queue: { enqueue: () => Promise.reject(new Error('ECONNREFUSED')) } });
+    unreachable.onError(() => {});
+    const queuedDoc = queued.toOpenAPI();
+    const queuedSchemaAt = openApiValidator(queuedDoc);
+    const answered: string[] = [];
+    for (const [receiverOfCase, body] of [
+      [queued, delivery('product.added', sampleEvents['product.added'])],
+      [queued, delivery('product.added', sampleEvents['product.added'])],
+      [unreachable, delivery('product.added', sampleEvents['product.added'])],
+    ] as const) {
+      const server = await listen(http.createServer(receiverOfCase.middleware()));
+      try {
+        const response = await post(body, { origin: server.origin });
+        const status = String(response.status);
+        const json = (await response.json()) as { code?: string; queued?: boolean; duplicate?: boolean };
+        const documented = queuedDoc.webhooks['product.added']!.post.responses[status];
+        expect(documented, `status ${status} is documented`).toBeDefined();
+        const validate = queuedSchemaAt(pointerTo('webhooks', 'product.added', 'post', 'responses', status, 'content', 'application/json', 'schema'));
+        expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+        if (status === '503') expect(response.headers.get('retry-after')).not.toBeNull();
+        answered.push(`${status} ${json.code ?? (json.queued ? 'queued' : json.duplicate ? 'duplicate' : 'received')}`);
+      } finally {
+        await server.close();
+      }
+    }
+    expect(answered).toEqual(['202 queued', '200 duplicate', '503 queue_unavailable']);
   });
 
   it('between them, the answers above cover every documented status', () => {

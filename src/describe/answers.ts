@@ -25,6 +25,7 @@ const MEANING: { readonly [Code in WebhookErrorCode]: string } = {
   handler_failed: 'a handler threw or rejected (nothing of it is sent back)',
   misconfigured: 'the receiver is misconfigured: a body parser ran first and kept no raw copy, or the secret resolver failed',
   store_unavailable: 'the dedupe store is unreachable; nothing was processed',
+  queue_unavailable: 'queued mode: the queue is unreachable or too slow; nothing was stored',
 };
 
 /** Headers some statuses always carry. */
@@ -37,8 +38,10 @@ const HEADERS: Readonly<Record<number, Record<string, { description: string; req
 
 /** What the receiver is set up to do, which decides the answers it can give. */
 export interface AnswerScope {
-  /** A dedupe store is used: duplicates, `in_flight` and `store_unavailable` can happen. */
+  /** A dedupe store is used (inline mode): duplicates, `in_flight` and `store_unavailable` can happen. */
   readonly dedupe: boolean;
+  /** Queued mode: 202 once stored, 200 for a copy already stored, `queue_unavailable`; handlers run in workers. */
+  readonly queue: boolean;
   /** Timestamps are checked (`tolerance` is not `false`). */
   readonly tolerance: boolean;
   /** How an event without a schema is answered; `undefined` where the event is known (a `webhooks` entry). */
@@ -52,18 +55,20 @@ function applicable(code: WebhookErrorCode, scope: AnswerScope): boolean {
   if (NEVER.has(code)) return false;
   if (code === 'unknown_event') return scope.unknownEvents === 'reject';
   if (code === 'in_flight' || code === 'store_unavailable') return scope.dedupe;
+  if (code === 'queue_unavailable') return scope.queue;
+  if (code === 'handler_failed') return !scope.queue; // a worker's failure is retried by the queue, never answered
   if (code === 'stale_timestamp') return scope.tolerance;
   return true;
 }
 
 const json = (body: string): unknown => JSON.parse(body);
-const successBody = (outcome: 'handled' | 'duplicate' | 'ignored'): unknown =>
-  json(answerForResult({ outcome, event: {} } as Parameters<typeof answerForResult>[0]).body);
+type Outcome = 'handled' | 'queued' | 'duplicate' | 'ignored';
+const successAnswer = (outcome: Outcome) => answerForResult({ outcome, event: {} } as Parameters<typeof answerForResult>[0]);
 
-/** Bodies the adapters write, as examples of the statuses they answer. */
-const ERROR_EXAMPLES: Readonly<Record<number, { summary: string; value: unknown }>> = {
-  401: { summary: 'invalid_signature', value: json(answerForError(invalidSignature()).body) },
-  500: { summary: 'handler_failed', value: json(answerForError(new WebhookHandlerError([new Error('hidden')], undefined)).body) },
+/** Bodies the adapters write, as examples of the codes they answer with. */
+const ERROR_EXAMPLES: { readonly [Code in WebhookErrorCode]?: unknown } = {
+  invalid_signature: json(answerForError(invalidSignature()).body),
+  handler_failed: json(answerForError(new WebhookHandlerError([new Error('hidden')], undefined)).body),
 };
 
 /** `{ error, code, issues? }`, the body of every rejection: a schema shared by every response. */
@@ -94,7 +99,8 @@ export const receivedBodySchema: JsonSchema = {
   required: ['received'],
   properties: {
     received: { const: true },
-    duplicate: { const: true, description: 'Already processed: the handlers did not run again.' },
+    queued: { const: true, description: 'Queued mode: stored for the workers, not yet processed (202).' },
+    duplicate: { const: true, description: 'Already processed, or already stored: nothing ran again.' },
     ignored: { const: true, description: 'No schema is registered for the event: nothing ran.' },
   },
   additionalProperties: false,
@@ -102,7 +108,8 @@ export const receivedBodySchema: JsonSchema = {
 
 /** The responses of one delivery operation, by status; `$ref`s point into `components.schemas`. */
 export function responses(scope: AnswerScope, refs: { error: string; received: string }): Record<string, OpenAPIResponse> {
-  const out: Record<string, OpenAPIResponse> = { '200': success(scope, refs.received) };
+  const out: Record<string, OpenAPIResponse> = {};
+  for (const [status, outcomes] of successes(scope)) out[String(status)] = success(outcomes, scope, refs.received);
   const byStatus = new Map<number, WebhookErrorCode[]>();
   for (const [code, status] of Object.entries(STATUS_BY_CODE) as [WebhookErrorCode, number][]) {
     if (applicable(code, scope)) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
@@ -111,35 +118,48 @@ export function responses(scope: AnswerScope, refs: { error: string; received: s
   return out;
 }
 
-function success(scope: AnswerScope, ref: string): OpenAPIResponse {
-  const outcomes: ('handled' | 'duplicate' | 'ignored')[] = ['handled'];
-  if (scope.dedupe) outcomes.push('duplicate');
+/** The 2xx answers this receiver can give, by status: 200, and 202 in queued mode. */
+function successes(scope: AnswerScope): Map<number, Outcome[]> {
+  const outcomes: Outcome[] = [scope.queue ? 'queued' : 'handled'];
+  if (scope.dedupe || scope.queue) outcomes.push('duplicate');
   if (scope.unknownEvents === 'ignore') outcomes.push('ignored');
-  const said = {
-    handled: 'the handlers ran and succeeded',
-    duplicate: 'the delivery is a copy of one already processed (nothing ran again)',
-    ignored: 'the event has no schema (nothing ran)',
-  };
+  const byStatus = new Map<number, Outcome[]>();
+  for (const outcome of outcomes) {
+    const { status } = successAnswer(outcome);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), outcome]);
+  }
+  return new Map([...byStatus].sort(([a], [b]) => a - b));
+}
+
+const SAID: { readonly [O in Outcome]: string } = {
+  handled: 'the handlers ran and succeeded',
+  queued: 'the delivery is stored for the workers, which run the handlers',
+  duplicate: 'the delivery is a copy of one already processed (nothing ran again)',
+  ignored: 'the event has no schema (nothing ran)',
+};
+
+function success(outcomes: readonly Outcome[], scope: AnswerScope, ref: string): OpenAPIResponse {
+  const said = (o: Outcome): string => (o === 'duplicate' && scope.queue ? 'the delivery is a copy of one already stored (no second job)' : SAID[o]);
   return {
-    description: `Received: ${outcomes.map((o) => said[o]).join('; or ')}. AICommerce does not retry.`,
+    description: `Received: ${outcomes.map(said).join('; or ')}. AICommerce does not retry.`,
     content: {
       'application/json': {
         schema: { $ref: ref },
-        examples: Object.fromEntries(outcomes.map((outcome) => [outcome, { value: successBody(outcome) }])),
+        examples: Object.fromEntries(outcomes.map((outcome) => [outcome, { value: json(successAnswer(outcome).body) }])),
       },
     },
   };
 }
 
 function rejection(status: number, codes: readonly WebhookErrorCode[], ref: string): OpenAPIResponse {
-  const example = ERROR_EXAMPLES[status];
+  const examples = codes.flatMap((code) => (ERROR_EXAMPLES[code] === undefined ? [] : [[code, { value: ERROR_EXAMPLES[code] }] as const]));
   return {
     description: `${STATUS_CODES[status]}: the delivery was not processed. \`code\`:\n\n${codes.map((code) => `- \`${code}\`: ${MEANING[code]}`).join('\n')}`,
     ...(HEADERS[status] === undefined ? {} : { headers: HEADERS[status] }),
     content: {
       'application/json': {
         schema: { allOf: [{ $ref: ref }, { type: 'object', properties: { code: { enum: [...codes] } } }] },
-        ...(example === undefined ? {} : { examples: { [example.summary]: example } }),
+        ...(examples.length === 0 ? {} : { examples: Object.fromEntries(examples) }),
       },
     },
   };

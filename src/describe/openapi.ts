@@ -18,15 +18,16 @@ export interface DescribeSettings extends Omit<AnswerScope, 'unknownEvents'> {
 }
 
 /** The settings of a receiver, as its contract needs them. */
-export const describeSettings = ({ path, dedupe, toleranceMs, rejectUnknownEvents }: Settings): DescribeSettings => ({
+export const describeSettings = ({ path, dedupe, queue, toleranceMs, rejectUnknownEvents }: Settings): DescribeSettings => ({
   path,
   dedupe: dedupe !== undefined,
+  queue: queue !== undefined,
   tolerance: toleranceMs !== undefined,
   unknownEvents: rejectUnknownEvents ? 'reject' : 'ignore',
 });
 
 /** What a receiver created with no options but a secret describes (the CLI's and docs/ contract). */
-export const DEFAULT_SETTINGS: DescribeSettings = { path: undefined, dedupe: true, tolerance: true, unknownEvents: 'ignore' };
+export const DEFAULT_SETTINGS: DescribeSettings = { path: undefined, dedupe: true, queue: false, tolerance: true, unknownEvents: 'ignore' };
 
 /** The timestamp of the examples: fixed, so the generated documents only change when the contract does. */
 const EXAMPLE_TIMESTAMP = '2026-01-15T09:30:00.000Z';
