@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^aicommerce-webhooks\/testing$/, replacement: src('testing/index.ts') },
       { find: /^aicommerce-webhooks\/redis$/, replacement: src('stores/redis.ts') },
       { find: /^aicommerce-webhooks\/bullmq$/, replacement: src('queue/bullmq.ts') },
+      { find: /^aicommerce-webhooks\/fastify$/, replacement: src('http/fastify.ts') },
+      { find: /^aicommerce-webhooks\/koa$/, replacement: src('http/koa.ts') },
     ],
   },
   test: {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-import { endQuietlyWhenOutputCloses } from './cli/io.js';
+import { quietWhenOutputCloses } from './cli/io.js';
 import { runCli } from './cli/main.js';
 
-endQuietlyWhenOutputCloses(process.stdout);
+quietWhenOutputCloses(process.stdout);
+quietWhenOutputCloses(process.stderr);
+
 process.exitCode = await runCli(process.argv.slice(2), process);

@@ -137,9 +137,13 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return createFetchHandler(this.#core);
   }
 
-  /** JSON Schema 2020-12 of each whole delivery (envelope and `data`), by event name, generated from the zod schemas. */
-  toJSONSchema(): { [Name in Names<Schemas>]: JsonSchema } {
-    return deliveryJsonSchemas(this.#schemas) as { [Name in Names<Schemas>]: JsonSchema };
+  /**
+   * JSON Schema 2020-12 of each whole delivery (envelope and `data`), by event name, generated from
+   * the zod schemas. (Keyed by `string`: a type that follows `Schemas` would change how receivers of
+   * different schemas relate, which the framework adapters rely on.)
+   */
+  toJSONSchema(): Record<string, JsonSchema> {
+    return deliveryJsonSchemas(this.#schemas);
   }
 
   /** An OpenAPI 3.1 document: one `webhooks` entry per event (signature header, body, answers), `paths[path]` when a path is known. */

@@ -1,56 +1,22 @@
-import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { EventEmitter } from 'node:events';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { sampleEvents } from 'aicommerce-webhooks/testing';
-import { runCli } from '../src/cli/main.js';
+import { quietWhenOutputCloses } from '../src/cli/io.js';
+import { bin, binPipedInto, binWithOutputClosed, cli, root } from './helpers/cli.js';
 import { listen } from './helpers/listen.js';
 
 // The CLI is tested twice over: in-process through runCli (argv, streams and env in, exit code
 // out) for every branch, and as the built bin (`node dist/cli.js`) for every command once.
 
-const root = fileURLToPath(new URL('../', import.meta.url));
 const secret = 'cli-test-secret';
 const hmac = (body: string | Buffer, key: string): string => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process. `stdin` is piped unless `tty` says a terminal is attached. */
-async function cli(argv: string[], { stdin = '', env = {}, tty = false }: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean } = {}): Promise<Run> {
-  const out = { stdout: '', stderr: '' };
-  const input = Object.assign(Readable.from([Buffer.from(stdin)]), { isTTY: tty });
-  const code = await runCli(argv, {
-    stdin: input,
-    stdout: { write: (text: string) => (out.stdout += text) },
-    stderr: { write: (text: string) => (out.stderr += text) },
-    env,
-  });
-  return { code, ...out };
-}
-
-/** Runs the built bin as a user's shell would. */
-function bin(argv: string[], { stdin = '', env = {} }: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/cli.js', ...argv], { cwd: root, env: { PATH: process.env['PATH'] ?? '', ...env } });
-    const out = { stdout: '', stderr: '' };
-    child.stdout.on('data', (chunk: Buffer) => (out.stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out.stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, ...out }));
-    child.stdin.end(stdin);
-  });
-}
 
 let dir: string;
 /** A file holding exactly these bytes. */
@@ -70,7 +36,7 @@ describe('aicommerce-webhooks (top level)', () => {
     const { code, stdout, stderr } = await cli([flag]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: aicommerce-webhooks <command>/);
-    for (const command of ['send', 'sign', 'verify', 'schema']) expect(stdout).toMatch(new RegExp(`^  ${command} +\\w`, 'm'));
+    for (const command of ['send', 'sign', 'verify', 'queue', 'schema']) expect(stdout).toMatch(new RegExp(`^  ${command} +\\w`, 'm'));
     expect(stdout).toContain('AICOMMERCE_WEBHOOK_SECRET');
     expect(stderr).toBe('');
   });
@@ -85,7 +51,7 @@ describe('aicommerce-webhooks (top level)', () => {
     expect((await cli(['help', 'frobnicate'])).stderr).toMatch(/^unknown command 'frobnicate'/);
   });
 
-  it.each(['send', 'sign', 'verify', 'schema'])('%s --help, -h and help %s print the command usage and exit 0', async (command) => {
+  it.each(['send', 'sign', 'verify', 'queue', 'schema'])('%s --help, -h and help %s print the command usage and exit 0', async (command) => {
     for (const argv of [[command, '--help'], [command, '-h'], ['help', command]]) {
       const { code, stdout, stderr } = await cli(argv);
       expect(code).toBe(0);
@@ -360,16 +326,11 @@ describe('the built bin (node dist/cli.js)', () => {
   });
 
   it('schema ends quietly, exit 0, when the reader closes the pipe early (`| head`): no EPIPE stack', async () => {
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['dist/cli.js', 'schema'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.destroy(); // the reader is gone before the first byte is written
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once('error', reject);
-      child.once('close', (exitCode) => resolve({ code: exitCode, stderr }));
-    });
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
+    expect(await binWithOutputClosed(['schema'])).toEqual({ code: 0, signal: null, stderr: '' });
+    // 95 KB, more than a pipe holds: head leaves while the bin is still writing.
+    const document = readFileSync(join(root, 'docs/openapi.json'), 'utf8');
+    expect(document.length).toBeGreaterThan(65_536);
+    expect(await binPipedInto('head -c 100', ['schema'])).toEqual({ code: 0, stdout: document.slice(0, 100), stderr: '' });
   });
 
   it('send delivers to a real server and exits 0', async () => {
@@ -386,5 +347,45 @@ describe('the built bin (node dist/cli.js)', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('output closed early (`… | head`): every command exits quietly, with its own status', () => {
+  const body = '{"event":"product.added"}\n';
+  const env = { AICOMMERCE_WEBHOOK_SECRET: secret };
+  const quiet = (code: number) => ({ code, signal: null, stderr: '' });
+
+  it('sign, verify (valid and invalid) and --help: no EPIPE stack, nothing on stderr, the exit status unchanged', async () => {
+    expect(await binWithOutputClosed(['sign'], { stdin: body, env })).toEqual(quiet(0));
+    expect(await binWithOutputClosed(['verify', '--signature', hmac(body, secret)], { stdin: body, env })).toEqual(quiet(0));
+    expect(await binWithOutputClosed(['verify', '--signature', hmac(body, 'other')], { stdin: body, env })).toEqual(quiet(1));
+    expect(await binWithOutputClosed(['--help'])).toEqual(quiet(0));
+    expect(await binWithOutputClosed(['queue', '--help'])).toEqual(quiet(0));
+  });
+
+  it('send still makes its delivery and exits 0', async () => {
+    const received: unknown[] = [];
+    const receiver = createWebhookReceiver({ secret });
+    receiver.on('product.added', (event) => void received.push(event.data));
+    const server = await listen(http.createServer(receiver.middleware()));
+    try {
+      expect(await binWithOutputClosed(['send', 'product.added', '--url', server.origin], { env })).toEqual(quiet(0));
+      expect(received).toEqual([sampleEvents['product.added']]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a usage error still exits 2 with its message on stderr (which is open)', async () => {
+    const { code, stderr } = await binWithOutputClosed(['sign', '--nope']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^aicommerce-webhooks sign: Unknown option '--nope'/);
+  });
+
+  it('drops EPIPE only: any other stream error is thrown as Node would', () => {
+    const stream = new EventEmitter();
+    quietWhenOutputCloses(stream);
+    expect(() => stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).not.toThrow();
+    expect(() => stream.emit('error', Object.assign(new Error('write EIO'), { code: 'EIO' }))).toThrow('write EIO');
   });
 });

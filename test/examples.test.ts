@@ -9,7 +9,7 @@ import { listeningUrl, runExample } from './helpers/example-process.js';
 const secret = 'example-secret';
 const STACK_LINE = /^\s+at /m;
 
-describe.each(['express-server.ts', 'connect-server.ts', 'node-http-server.ts', 'hono-server.ts'])('examples/%s', (file) => {
+describe.each(['express-server.ts', 'connect-server.ts', 'node-http-server.ts', 'hono-server.ts', 'fastify-server.ts', 'koa-server.ts', 'nestjs-server.ts'])('examples/%s', (file) => {
   it('gets a signed delivery to its handler, answers 200, and rejects a forged one with a one-line log', async () => {
     const example = runExample(file, { PORT: '0', AICOMMERCE_WEBHOOK_SECRET: secret });
     try {

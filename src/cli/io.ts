@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 /** What a command may touch, so tests can run it in-process: `process` itself fits. */
 export interface CliIo {
   readonly stdin: AsyncIterable<Uint8Array> & { readonly isTTY?: boolean | undefined };
-  readonly stdout: { write(text: string): unknown };
+  /** `writable` turns false once the reader has gone (`… | head -1`): a long listing stops there. */
+  readonly stdout: { write(text: string): unknown; readonly writable?: boolean };
   readonly stderr: { write(text: string): unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -17,20 +18,25 @@ export interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-/**
- * A reader that stops early (`aicommerce-webhooks schema | head`) closes the pipe: end quietly, as
- * a Unix tool ends on SIGPIPE, instead of dying of an unhandled EPIPE with a stack trace.
- */
-export function endQuietlyWhenOutputCloses(stdout: NodeJS.WriteStream): void {
-  stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit(0);
-  });
-}
-
 /** A bad invocation: the message and the command's usage go to stderr, and the exit code is 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** The command could not do its job (Redis unreachable, no such job …): the message goes to stderr, and the exit code is 1. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/**
+ * A reader that stops early (\`… | head -1\`) closes the pipe, and every later write fails with
+ * EPIPE: that output had nowhere to go, which is no error. The command runs on, quietly, and
+ * exits with its own status. Any other stream error is thrown as Node would have.
+ */
+export function quietWhenOutputCloses(stream: NodeJS.EventEmitter): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
 }
 
 export const SECRET_ENV = 'AICOMMERCE_WEBHOOK_SECRET';

@@ -4,7 +4,7 @@ import { builtInDeliverySchemas } from '../describe/built-in.js';
 import { eventsDocument } from '../describe/events-document.js';
 import { deliveryJsonSchemas } from '../describe/json-schema.js';
 import { DEFAULT_SETTINGS, openAPIDocument } from '../describe/openapi.js';
-import { HELP_OPTION, parseOrUsage, printHelp, UsageError, type Command } from './io.js';
+import { CliError, HELP_OPTION, parseOrUsage, printHelp, UsageError, type Command } from './io.js';
 
 const FORMATS = ['openapi', 'json-schema'] as const;
 type Format = (typeof FORMATS)[number];
@@ -48,8 +48,7 @@ Exit status: 0 written, 1 the file could not be written, 2 usage error.
     try {
       await writeFile(values.out, text);
     } catch (error) {
-      io.stderr.write(`aicommerce-webhooks schema: cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
-      return 1;
+      throw new CliError(`cannot write ${values.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     return 0;
   },

@@ -16,7 +16,8 @@ export type BodyCallback = (error: WebhookError | undefined, body?: BodyInput) =
 const MOUNTING_HELP =
   'The request body was already read by a body parser mounted before aicommerce-webhooks, and no raw copy was kept, ' +
   'so the signature cannot be checked. Mount the webhook middleware before express.json(), ' +
-  'or keep the bytes with express.json({ verify: rawBodySaver }).';
+  'or keep the bytes with express.json({ verify: rawBodySaver }). ' +
+  'In NestJS, create the app with NestFactory.create(AppModule, { rawBody: true }), or mount the middleware with app.use() before app.listen().';
 
 const tooLarge = (limit: number): WebhookError => new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
 const aborted = (cause?: Error): WebhookError =>

@@ -101,6 +101,7 @@ export interface WebhookWorkerOptions extends Omit<WorkerOptions, 'connection'> 
  */
 export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEUE_NAME, ...options }: WebhookWorkerOptions): Worker<DeliveryJobData, void, string> {
   const core = coreOf(receiver);
+  assertOfflineQueue(options.connection);
   const userBackoff = options.settings?.backoffStrategy;
   const worker = new Worker<DeliveryJobData, void, string>(
     queueName,
@@ -119,6 +120,8 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
       throw new WebhookHandlerError(result.failures, result.event);
     },
     {
+      // BullMQ waits 15 s after a failed fetch or completion; a webhook worker resumes sooner after a Redis blip.
+      runRetryDelay: 2_000,
       ...options,
       settings: {
         ...options.settings,
@@ -143,6 +146,22 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
     core.reject(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }));
   });
   return worker;
+}
+
+/**
+ * node-redis rejects commands at once while disconnected when made with `disableOfflineQueue`, with
+ * an error BullMQ does not take for a connection error: its worker then stops fetching jobs after an
+ * outage (seen: 288 jobs left waiting a minute after Redis came back). With the offline queue, the
+ * commands wait for the reconnection and the worker carries on.
+ */
+function assertOfflineQueue(connection: ConnectionOptions): void {
+  const client = connection as { sendCommand?: unknown; options?: { disableOfflineQueue?: boolean } };
+  if (typeof client.sendCommand === 'function' && client.options?.disableOfflineQueue === true) {
+    throw new TypeError(
+      'createWebhookWorker: this node-redis client was created with disableOfflineQueue: true, which stalls a BullMQ worker ' +
+        'after a Redis outage. Give the worker a client with the offline queue on: createClient({ url }).',
+    );
+  }
 }
 
 /** The attempt that failed was the last one: the job is now in the failed set. */

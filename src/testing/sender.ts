@@ -131,8 +131,9 @@ export function createTestSender({
         return endpoints.delete(id);
       },
     },
-    send(event: string, data: unknown, { timestamp }: SendOptions = {}) {
+    send(event: string, data: unknown, { timestamp = new Date() }: SendOptions = {}) {
       const subscribed = [...endpoints.values()].filter((e) => e.events.includes(event) || e.events.includes('*'));
+      // One event, one timestamp: every endpoint gets the same body (signed with its own secret).
       return Promise.all(
         subscribed.map((endpoint) => deliver(endpoint.url, createDelivery(event, data, { secret: endpoint.secret, timestamp }), endpoint.id)),
       );

@@ -59,8 +59,15 @@ export interface RedisServer {
   readonly url: string;
   /** Stops the server (SIGTERM) and waits for it to exit; nothing is saved. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Kills the server (SIGKILL), as a crash would: only what its AOF already holds survives. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port: empty, or from its AOF when started with one. */
   start(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Keep an append-only file in this directory, fsynced as given (`always` loses nothing acknowledged). */
+  aof?: { dir: string; fsync: 'always' | 'everysec' };
 }
 
 async function freePort(): Promise<number> {
@@ -78,9 +85,9 @@ process.once('exit', () => {
 });
 
 /** Spawns redis-server and resolves once it accepts connections; rejects with its output if it exits first. */
-function spawnRedis(port: number): Promise<ChildProcess> {
+function spawnRedis(port: number, persistence: readonly string[]): Promise<ChildProcess> {
   if (redisServerBin === undefined) throw new Error('redis-server is not installed');
-  const child = spawn(redisServerBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn(redisServerBin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -119,13 +126,14 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a private redis-server on a free port (a few tries, in case another process takes the port first). */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer({ aof }: RedisServerOptions = {}): Promise<RedisServer> {
+  const persistence = aof === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', aof.fsync, '--dir', aof.dir];
   let child: ChildProcess | undefined;
   let port = 0;
   for (let attempt = 1; child === undefined; attempt++) {
     port = await freePort();
     try {
-      child = await spawnRedis(port);
+      child = await spawnRedis(port, persistence);
     } catch (error) {
       if (attempt === 3) throw error;
     }
@@ -141,9 +149,16 @@ export async function startRedisServer(): Promise<RedisServer> {
       stopping.kill('SIGTERM');
       await waitForExit(stopping);
     },
+    async crash() {
+      const crashing = current;
+      current = undefined;
+      if (crashing === undefined) return;
+      crashing.kill('SIGKILL');
+      await waitForExit(crashing);
+    },
     async start() {
       if (current !== undefined) return;
-      current = await spawnRedis(port);
+      current = await spawnRedis(port, persistence);
     },
   };
 }
@@ -163,11 +178,12 @@ export async function useRedis(): Promise<{ url: string; stop: () => Promise<voi
 export const uniquePrefix = (): string => `aicommerce-test:${randomUUID()}:`;
 
 /**
- * A connected client configured as the README advises: commands fail at once while Redis is
- * unreachable (`disableOfflineQueue`), and connection errors are observed rather than thrown.
+ * A connected client configured as the README advises: for the dedupe store, commands fail at once
+ * while Redis is unreachable (`disableOfflineQueue`); for BullMQ (`offlineQueue: true`) they wait for
+ * the reconnection. Connection errors are observed rather than thrown.
  */
-export async function connectClient(url: string) {
-  const client = createClient({ url, disableOfflineQueue: true });
+export async function connectClient(url: string, { offlineQueue = false }: { offlineQueue?: boolean } = {}) {
+  const client = createClient({ url, disableOfflineQueue: !offlineQueue });
   client.on('error', () => {}); // reconnects by itself; the failed commands surface as 503s
   await client.connect();
   return client;

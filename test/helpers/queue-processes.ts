@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+
+// Receiver and worker processes for the queued-mode tests (test/fixtures/queue-*.mjs): real `node`
+// processes running the built package, each printing one JSON object a line, which we keep.
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export type Line = Record<string, unknown>;
+
+export interface FixtureProcess {
+  readonly child: ChildProcess;
+  readonly lines: Line[];
+  readonly stderr: () => string;
+  /** Resolves with the first line (already printed or still to come) that `match` accepts. */
+  waitFor(match: (line: Line) => boolean, timeoutMs?: number, what?: string): Promise<Line>;
+  /** SIGTERM, and the exit code once it exited. */
+  terminate(): Promise<number | null>;
+  /** SIGKILL, as a crash or an OOM killer would. */
+  kill(): Promise<void>;
+}
+
+/** The fixtures import the built package: refuse to test a missing dist/. */
+export function assertBuilt(): void {
+  const built = path.join(root, 'dist/queue/bullmq.js');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
+  if (statSync(built).mtimeMs < statSync(path.join(root, 'src/queue/bullmq.ts')).mtimeMs) {
+    throw new Error('dist/ is older than src/: run `npm run build` first (`npm test` does)');
+  }
+}
+
+export function startFixture(name: 'queue-receiver' | 'queue-worker', env: Record<string, string>): FixtureProcess {
+  const file = path.join(root, 'test/fixtures', `${name}.mjs`);
+  const child = spawn(process.execPath, [file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Line[] = [];
+  const waiters = new Set<{ match: (line: Line) => boolean; resolve: (line: Line) => void }>();
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Line;
+    try {
+      line = JSON.parse(text) as Line;
+    } catch {
+      line = { text };
+    }
+    lines.push(line);
+    for (const waiter of waiters) if (waiter.match(line)) waiter.resolve(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  return {
+    child,
+    lines,
+    stderr: () => stderr,
+    waitFor(match, timeoutMs = 15_000, what = 'a line') {
+      const seen = lines.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          match,
+          resolve: (line: Line) => {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve(line);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`${name}: no ${what} within ${timeoutMs} ms\nstderr: ${stderr}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+        void exited.then((code) => {
+          if (!waiters.has(waiter)) return;
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          reject(new Error(`${name} exited (${code}) before ${what}\nstderr: ${stderr}`));
+        });
+      });
+    },
+    async terminate() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** A receiver process, once it listens: its webhook URL. */
+export async function startReceiver(env: Record<string, string>): Promise<FixtureProcess & { url: string }> {
+  const receiver = startFixture('queue-receiver', env);
+  const { port } = await receiver.waitFor((line) => typeof line['port'] === 'number', 15_000, 'port');
+  return Object.assign(receiver, { url: `http://127.0.0.1:${port as number}/webhooks/aicommerce` });
+}
+
+/** A worker process, once BullMQ reports it ready. */
+export async function startWorker(env: Record<string, string>): Promise<FixtureProcess> {
+  const worker = startFixture('queue-worker', env);
+  await worker.waitFor((line) => line['ready'] === true, 15_000, 'ready');
+  return worker;
+}

@@ -1,0 +1,44 @@
+import { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectClient, type TestRedisClient } from './redis.js';
+
+// A BullMQ queue on a real Redis for one test: its own name, its own node-redis client (the one
+// Redis client library of the package), removed with all its keys afterwards.
+
+export interface TestQueue {
+  readonly name: string;
+  readonly queue: Queue;
+  readonly client: TestRedisClient;
+  /** Obliterates the queue's keys and closes the queue and the client. */
+  close(): Promise<void>;
+}
+
+export async function openTestQueue(url: string): Promise<TestQueue> {
+  const client = await connectClient(url, { offlineQueue: true }); // what BullMQ needs (see createWebhookWorker)
+  const name = `aicommerce-test-${randomUUID()}`;
+  const queue = new Queue(name, { connection: client });
+  queue.on('error', () => {}); // Redis stopped on purpose by some tests: the 503s are what they check
+  return {
+    name,
+    queue,
+    client,
+    async close() {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+      await client.close().catch(() => {});
+    },
+  };
+}
+
+/** Polls `read` until `done` holds for its value, or fails with the last value seen. */
+export async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await sleep(20);
+    value = await read();
+  }
+  return value;
+}
