@@ -5,6 +5,7 @@ import { createWebhookReceiver, signPayload, verifyWebhookSignature } from 'aico
 import { timePerOp, type TimedOp, type TimingOptions } from './measure.js';
 import { EVENT, MIB, paddedBody, SECRET, signedHeaders, smallBody, STANDARD_SECRET, stripe } from './payload.js';
 import { markdownTable, micros, ratio } from './table.js';
+import { packageWithoutOpenTelemetry } from './without-otel.js';
 
 export interface MicroResult {
   readonly table: string;
@@ -14,6 +15,8 @@ export interface MicroResult {
 
 export const FLOOR = 'floor: createHmac().digest() + JSON.parse';
 export const OURS = 'aicommerce-webhooks receive()';
+/** The same, from a copy of the built package that cannot find `@opentelemetry/api` (OURS can: no SDK is registered). */
+export const OURS_WITHOUT_OTEL = 'aicommerce-webhooks receive(), no @opentelemetry/api';
 
 /** One ~1 KB delivery through each library's own verify-and-parse, against the floor. */
 export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
@@ -24,6 +27,10 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
   let ourRuns = 0;
   const receiver = createWebhookReceiver({ secret: SECRET, dedupe: false });
   receiver.on(EVENT, () => void ourRuns++);
+  const withoutOtel = await packageWithoutOpenTelemetry();
+  let withoutOtelRuns = 0;
+  const receiverWithoutOtel = withoutOtel.pkg.createWebhookReceiver({ secret: SECRET, dedupe: false });
+  receiverWithoutOtel.on(EVENT, () => void withoutOtelRuns++);
   let octokitRuns = 0;
   const octokit = new Webhooks({ secret: SECRET });
   octokit.onAny(() => void octokitRuns++);
@@ -33,17 +40,35 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
   const ops: TimedOp[] = [
     { name: FLOOR, run: () => (createHmac('sha256', SECRET).update(body).digest(), JSON.parse(body)) },
     { name: OURS, run: () => receiver.receive({ body, signature: headers['x-webhook-signature'] }) },
+    { name: OURS_WITHOUT_OTEL, run: () => receiverWithoutOtel.receive({ body, signature: headers['x-webhook-signature'] }) },
     // @octokit/webhooks' types name GitHub events only; the bench sends its own event name.
     { name: '@octokit/webhooks verifyAndReceive()', run: () => octokit.verifyAndReceive(octokitEvent as never) },
     { name: 'stripe webhooks.constructEvent()', run: () => stripe.webhooks.constructEvent(body, headers['stripe-signature']!, SECRET) },
     { name: 'standardwebhooks verify() (parses JSON)', run: () => standard.verify(body, headers) },
   ];
-  await sanityCheck(ops, () => ourRuns === 1 && octokitRuns === 1);
-
-  const ns = await timePerOp(ops, timing);
+  let ns;
+  try {
+    await sanityCheck(ops, () => ourRuns === 1 && withoutOtelRuns === 1 && octokitRuns === 1);
+    ns = await timePerOp(ops, timing);
+  } finally {
+    withoutOtel.dispose();
+  }
   const floor = ns.get(FLOOR)!;
-  const rows = ops.map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
-  return { table: `Per delivery (${bytes}-byte \`${EVENT}\`, 8 products; ours with dedupe off and a no-op handler):\n\n${markdownTable(['contender', 'time per delivery', '× floor'], rows)}`, ns };
+  const rows = ops.filter((op) => op.name !== OURS_WITHOUT_OTEL).map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
+  const otelCost = ns.get(OURS)! / ns.get(OURS_WITHOUT_OTEL)!;
+  const otelTable = markdownTable(
+    ['receive()', 'time per delivery', '× without the API'],
+    [
+      [OURS_WITHOUT_OTEL, micros(ns.get(OURS_WITHOUT_OTEL)!), ratio(1)],
+      ['aicommerce-webhooks receive(), @opentelemetry/api installed, no SDK', micros(ns.get(OURS)!), ratio(otelCost)],
+    ],
+  );
+  return {
+    table:
+      `Per delivery (${bytes}-byte \`${EVENT}\`, 8 products; ours with dedupe off and a no-op handler):\n\n${markdownTable(['contender', 'time per delivery', '× floor'], rows)}` +
+      `\n\nWhat OpenTelemetry costs when no SDK is registered (the same run):\n\n${otelTable}`,
+    ns,
+  };
 }
 
 /** Every contender must succeed once before it is timed: a failing path must never be what gets measured. */

@@ -1,6 +1,6 @@
 import { HTTP_CONTENDERS, type HttpContender, type HttpStats } from './http.js';
 import type { MemoryResult } from './memory.js';
-import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, type MicroResult } from './micro.js';
+import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, OURS_WITHOUT_OTEL, type MicroResult } from './micro.js';
 import { markdownTable, megabytes, ratio } from './table.js';
 
 // The targets of issue 6, each checked against this run's own figures.
@@ -23,6 +23,7 @@ const MB = 1024 * 1024;
 export function targets({ perDelivery, largeBody, http, memory }: Measured): Target[] {
   const rps = (name: HttpContender): number => http.get(name)!.requestsPerSecond;
   const receiveRatio = perDelivery.ns.get(OURS)! / perDelivery.ns.get(FLOOR)!;
+  const otelRatio = perDelivery.ns.get(OURS)! / perDelivery.ns.get(OURS_WITHOUT_OTEL)!;
   const verifyRatio = largeBody.ns.get(OUR_VERIFY)! / largeBody.ns.get(BARE_HMAC)!;
   const nodeRatio = rps('oursNode') / rps('limit');
   const expressRatio = rps('oursExpress') / rps('expressJson');
@@ -31,6 +32,7 @@ export function targets({ perDelivery, largeBody, http, memory }: Measured): Tar
   const mismatched = [...http].filter(([, stats]) => !stats.runsMatch).map(([name]) => HTTP_CONTENDERS[name].label);
   return [
     { target: 'receive() ≤ 1.3 × the floor, per 1 KB delivery', measured: ratio(receiveRatio), met: receiveRatio <= 1.3 },
+    { target: 'receive() with @opentelemetry/api and no SDK ≤ 1.03 × without the API', measured: ratio(otelRatio), met: otelRatio <= 1.03 },
     { target: 'middleware on node:http ≥ 0.9 × the limit handler, requests/s', measured: ratio(nodeRatio), met: nodeRatio >= 0.9 },
     { target: 'middleware in Express 5 ≥ 1.0 × the bare express.json() route', measured: ratio(expressRatio), met: expressRatio >= 1.0 },
     { target: 'middleware in Express 5 ≥ 1.0 × @octokit/webhooks in Express 5', measured: ratio(octokitRatio), met: octokitRatio >= 1.0 },

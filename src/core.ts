@@ -3,6 +3,7 @@ import type { WebhookError } from './errors.js';
 import type { anyEnvelopeSchema } from './events.js';
 import type { IncomingHeaders, Settings } from './options.js';
 import type { ProcessResult, StoredDelivery } from './queue/types.js';
+import type { DeliveryFacts } from './telemetry/facts.js';
 import type { BodyInput } from './signature.js';
 
 // The receiver's surface as the adapters (src/http/*) and the other subpaths see it. It lives apart
@@ -44,6 +45,8 @@ export interface ReceiverCore {
    * `WebhookPayloadError` when it no longer matches its schema.
    */
   process(delivery: StoredDelivery, job: { readonly id: string; readonly attempt: number; readonly done: readonly string[] }): Promise<ProcessResult>;
+  /** Reports a failure that no HTTP answer carries (a worker's last attempt failed) to `onError` and the logger. */
+  fail(error: WebhookError, facts: DeliveryFacts): WebhookError;
 }
 
 /** Receiver → its core: how adapters in other subpaths (Fastify, Koa …) reach it without a public method. */

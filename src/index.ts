@@ -3,6 +3,7 @@ export type { ErrorObserver, EventHandler, Unsubscribe } from './receiver.js';
 export { DeliveryContext } from './context.js';
 export type { ReceiveInput, ReceiveResult, UnknownEvent } from './core.js';
 export type { IncomingHeaders, ReceiverOptions, RequestInfo, SecretResolver } from './options.js';
+export type { WebhookLogger, WebhookLogRecord } from './telemetry/logger.js';
 export { signPayload, verifyWebhookSignature } from './signature.js';
 export type { BodyInput, Secrets } from './signature.js';
 export { catalogueProductSchema, chatProductSchema, eventSchemas } from './events.js';

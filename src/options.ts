@@ -4,6 +4,7 @@ import type { SchemaMap } from './events.js';
 import type { DedupeStore } from './stores/types.js';
 import { MemoryDedupeStore } from './stores/memory.js';
 import type { DeliveryQueue } from './queue/types.js';
+import type { WebhookLogger } from './telemetry/logger.js';
 
 /** Request headers as Node gives them (lower-case names). */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -42,6 +43,13 @@ export interface ReceiverOptions<Custom extends SchemaMap = {}> {
   now?: () => Date;
   /** Replace or extend the `data` schema of events, or add events of your own. */
   schemas?: Custom;
+  /**
+   * A pino-style logger (`warn(obj, msg)`, `error(obj, msg)`): rejections (4xx) are logged as
+   * `warn` with their code, status, event name and delivery id when known; failures (5xx) as
+   * `error` with the error and its cause as `err`. Never the body, a signature or a secret.
+   * Default: none, and a 5xx that no `onError` observer hears goes to `console.error`.
+   */
+  logger?: WebhookLogger | undefined;
 }
 
 /** Options with defaults applied and checked once, at creation. */
@@ -59,6 +67,7 @@ export interface Settings {
   readonly rememberMs: number;
   readonly path: string | undefined;
   readonly now: () => number;
+  readonly logger: WebhookLogger | undefined;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -115,7 +124,17 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
     rememberMs: toleranceMs === undefined ? DAY_MS : 2 * toleranceMs,
     path: options.path === undefined ? undefined : normalizePath(options.path),
     now: now === undefined ? Date.now : () => now().getTime(),
+    logger: checkLogger(options.logger),
   };
+}
+
+function checkLogger(logger: WebhookLogger | undefined): WebhookLogger | undefined {
+  if (logger === undefined) return undefined;
+  const candidate = logger as Partial<WebhookLogger> | null;
+  if (typeof candidate?.warn !== 'function' || typeof candidate.error !== 'function') {
+    throw new TypeError('logger must have warn(obj, msg) and error(obj, msg) methods, as pino does');
+  }
+  return logger;
 }
 
 /** `/a/b/` and `/a/b` are one path; the query string is not part of it. */

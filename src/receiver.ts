@@ -21,6 +21,8 @@ import { createFetchHandler, type FetchHandler } from './http/fetch.js';
 import { deliveryJsonSchemas, type JsonSchema } from './describe/json-schema.js';
 import { describeSettings, openAPIDocument } from './describe/openapi.js';
 import type { OpenAPIDocument, OpenAPIOptions } from './describe/types.js';
+import { DeliveryObserver, type HandlerRunner } from './telemetry/observer.js';
+import { currentTraceCarrier, runWithTraceCarrier } from './telemetry/propagation.js';
 
 export type EventHandler<Event> = (event: Event, context: DeliveryContext) => unknown;
 export type ErrorObserver = (error: WebhookError) => unknown;
@@ -55,6 +57,8 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   readonly #handlersByName = new Map<string, readonly EventHandler<unknown>[]>();
   readonly #errorObservers: ErrorObserver[] = [];
   readonly #core: ReceiverCore;
+  /** Spans, metrics and logs (src/telemetry/): every delivery passes through it. */
+  readonly #observer: DeliveryObserver;
 
   constructor(options: ReceiverOptions<SchemaMap> = {}) {
     this.#settings = resolveSettings(options);
@@ -64,11 +68,17 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
       }
       this.#schemas.set(name, eventValidator(envelopeSchemaFor(name, schema)));
     }
+    this.#observer = new DeliveryObserver(this.#settings.logger, (name) => this.#schemas.has(name));
+    const pipeline = (input: ReceiveInput) => this.#receive(input);
     this.#core = {
       settings: this.#settings,
-      receive: (input) => this.#receive(input),
-      reject: (error) => this.#report(error),
-      process: (delivery, job) => this.#process(delivery, job),
+      receive: (input) => this.#observer.observe(input, pipeline),
+      reject: (error) => this.#observer.rejected(this.#report(error)),
+      process: (delivery, job) => runWithTraceCarrier(delivery.trace, () => this.#process(delivery, job)),
+      fail: (error, facts) => {
+        this.#observer.log(this.#report(error), facts);
+        return error;
+      },
     };
     attachCore(this, this.#core);
   }
@@ -121,7 +131,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
    */
   receive(input: ReceiveInput): Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>> {
     try {
-      return Promise.resolve(this.#receive(input)) as Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>>;
+      return Promise.resolve(this.#core.receive(input)) as Promise<ReceiveResult<WebhookEvent<Names<Schemas>, Schemas>>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -196,7 +206,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const context = new DeliveryContext(body, headers, url);
     if (this.#settings.queue !== undefined) return this.#enqueue(event, body, context, this.#settings.queue);
     if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
-    const failures = runHandlers(this.#handlersFor(event.event), event, context);
+    const failures = runHandlers(this.#handlersFor(event.event), event, context, this.#observer.runHandler);
     return isThenable(failures)
       ? Promise.resolve(failures).then((f) => this.#outcome(f, event))
       : this.#outcome(failures, event);
@@ -214,13 +224,14 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     if (claim.status === 'duplicate') return { outcome: 'duplicate', event };
     if (claim.status === 'in_flight') throw this.#fail(new WebhookError('in_flight', 'This delivery is being processed by another request'));
 
-    const failures = await runHandlers(this.#handlersFor(event.event), event, context);
+    const failures = await runHandlers(this.#handlersFor(event.event), event, context, this.#observer.runHandler);
     try {
       await (failures === undefined ? claim.commit(this.#settings.rememberMs) : claim.release());
     } catch (cause) {
       // The handlers' result stands: a processed delivery still answers 2xx (a retry would run it
       // twice), a failed one 500. The store's trouble is reported, not answered.
-      this.#report(new WebhookError('store_unavailable', `Dedupe store failed to ${failures ? 'release' : 'commit'} a delivery`, { cause }));
+      const error = new WebhookError('store_unavailable', `Dedupe store failed to ${failures ? 'release' : 'commit'} a delivery`, { cause });
+      this.#observer.log(this.#report(error), { event: event.event, deliveryId: context.id });
     }
     return this.#outcome(failures, event);
   }
@@ -235,7 +246,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
         body: typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
         headers: context.headers,
         url: context.url,
-        trace: undefined,
+        trace: currentTraceCarrier(), // the delivery span is active here: the worker's spans continue its trace
         rememberMs: this.#settings.rememberMs,
       });
     } catch (cause) {
@@ -254,7 +265,8 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const { event } = validated;
     const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id);
     const pending = this.#registrationsFor(event.event).filter((r) => !job.done.includes(r.key));
-    const settled = await Promise.allSettled(pending.map(async (r) => (r.handler as EventHandler<unknown>)(event, context)));
+    const run = this.#observer.runHandler;
+    const settled = await Promise.allSettled(pending.map(async (r) => run(r.handler as EventHandler<unknown>, event, context)));
     const done = [...job.done];
     const failures: unknown[] = [];
     settled.forEach((result, index) => {
@@ -306,8 +318,9 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
 
   #report(error: WebhookError): WebhookError {
     if (this.#errorObservers.length === 0) {
-      // Nobody is listening: a server-side failure must not pass silently; a 4xx is the sender's problem.
-      if (error.status >= 500) {
+      // Nobody is listening: a server-side failure must not pass silently; a 4xx is the sender's
+      // problem. A `logger` hears it instead (src/telemetry/observer.ts).
+      if (error.status >= 500 && this.#settings.logger === undefined) {
         const causes = error instanceof WebhookHandlerError ? error.errors : error.cause === undefined ? [] : [error.cause];
         console.error(`[aicommerce-webhooks] ${error.status} ${error.code}: ${error.message}`, ...causes);
       }
@@ -346,17 +359,18 @@ function runHandlers(
   handlers: readonly EventHandler<unknown>[],
   event: unknown,
   context: DeliveryContext,
+  run: HandlerRunner,
 ): unknown[] | undefined | Promise<unknown[] | undefined> {
   if (handlers.length === 1) {
     try {
-      const result = handlers[0]!(event, context);
+      const result = run(handlers[0]!, event, context);
       return isThenable(result) ? Promise.resolve(result).then(noFailures, (error: unknown) => [error]) : undefined;
     } catch (error) {
       return [error];
     }
   }
   if (handlers.length === 0) return undefined;
-  return Promise.allSettled(handlers.map(async (handler) => handler(event, context))).then((settled) => {
+  return Promise.allSettled(handlers.map(async (handler) => run(handler, event, context))).then((settled) => {
     const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
     return failures.length === 0 ? undefined : failures;
   });

@@ -180,7 +180,8 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     const attempts = attemptsFor({ ...DEFAULT_RETRY, ...fastRetry });
     expect(job!.attemptsMade).toBe(attempts);
     expect(runs).toBe(attempts);
-    expect(job!.failedReason).toBe('Webhook handler failed');
+    expect(job!.failedReason).toBe('Webhook handler failed: bug in the handler');
+    expect(job!.stacktrace![0]).toMatch(/^HandlersFailed: Webhook handler failed: bug in the handler\nError: bug in the handler\n    at /);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(errors.map((e) => e.code)).toEqual(['handler_failed']);
     expect((errors[0] as WebhookError & { errors: Error[] }).errors.map((e) => e.message)).toEqual(['bug in the handler']);

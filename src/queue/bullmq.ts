@@ -109,15 +109,15 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
       const done = job.data.done ?? [];
       let result;
       try {
-        const { body, headers, url } = job.data;
-        result = await core.process({ body, headers, url }, { id: job.id!, attempt: job.attemptsStarted, done });
+        const { body, headers, url, trace } = job.data;
+        result = await core.process({ body, headers, url, trace }, { id: job.id!, attempt: job.attemptsStarted, done });
       } catch (error) {
         // It no longer matches its schema: no retry can change that.
-        throw Object.assign(new UnrecoverableError(error instanceof Error ? error.message : String(error)), { cause: error });
+        throw Object.assign(new UnrecoverableError(describeFailure(error)), { cause: error });
       }
       if (result.failures.length === 0) return;
       if (result.done.length > done.length) await job.updateData({ ...job.data, done: [...result.done] });
-      throw new WebhookHandlerError(result.failures, result.event);
+      throw new HandlersFailed(new WebhookHandlerError(result.failures, result.event));
     },
     {
       // BullMQ waits 15 s after a failed fetch or completion; a webhook worker resumes sooner after a Redis blip.
@@ -139,11 +139,11 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
   );
   worker.on('failed', (job, error) => {
     if (job === undefined || !isFinal(job, error)) return;
-    core.reject(toWebhookError(error));
+    core.fail(toWebhookError(error), { event: job.name, ...(job.id !== undefined && { deliveryId: job.id }) });
   });
   // A Worker without an 'error' listener would crash the process on a Redis hiccup; BullMQ reconnects.
   worker.on('error', (error) => {
-    core.reject(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }));
+    core.fail(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }), {});
   });
   return worker;
 }
@@ -170,7 +170,30 @@ function isFinal(job: DeliveryJob, error: Error): boolean {
 }
 
 function toWebhookError(error: Error): WebhookError {
-  const cause = error instanceof UnrecoverableError ? error.cause : error;
+  const cause = error instanceof UnrecoverableError || error instanceof HandlersFailed ? error.cause : error;
   if (cause instanceof WebhookError) return cause;
-  return new WebhookHandlerError([cause], undefined);
+  return new WebhookHandlerError([cause], undefined); // e.g. BullMQ's own "job stalled more than allowable limit"
+}
+
+/**
+ * What a failed attempt throws to BullMQ, which keeps its message as the job's `failedReason` and
+ * its stack in `stacktrace`: the handlers' own messages and first stack, for whoever reads the dead
+ * letters (`aicommerce-webhooks queue failed`, the dashboard). `cause` is the `WebhookHandlerError`.
+ */
+class HandlersFailed extends Error {
+  override name = 'HandlersFailed';
+  declare readonly cause: WebhookHandlerError;
+
+  constructor(error: WebhookHandlerError) {
+    super(`${error.message}: ${error.errors.map(describeFailure).join('; ')}`, { cause: error });
+    const first = error.errors[0];
+    if (first instanceof Error && first.stack !== undefined) this.stack = `${this.name}: ${this.message}\n${first.stack}`;
+  }
+}
+
+/** An error's message, with the fields a payload error names (never their values). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const issues = (error as { issues?: readonly { path: string; message: string }[] }).issues;
+  return issues === undefined || issues.length === 0 ? error.message : `${error.message} (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')})`;
 }

@@ -36,6 +36,8 @@ export interface StoredDelivery {
   readonly body: string;
   readonly headers: IncomingHeaders;
   readonly url: string | undefined;
+  /** The receiving trace's context, when one was stored: the worker's handler spans continue it. */
+  readonly trace?: unknown;
 }
 
 /** One run of a stored delivery's handlers, for the worker to settle the job with. */
