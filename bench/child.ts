@@ -27,10 +27,11 @@ function ask<Type extends Message['type']>(child: ChildProcess, request: Request
   });
 }
 
-/** Starts `bench/servers/<name>.ts` and waits until it listens. */
+/** Starts the compiled `servers/<name>.js` beside this file (bench/.build, `npm run bench` builds it) and waits until it listens. */
 export async function startServer(name: string): Promise<ServerProcess> {
-  const file = fileURLToPath(new URL(`./servers/${name}.ts`, import.meta.url));
-  const child = fork(file, { execArgv: ['--expose-gc', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (!import.meta.url.endsWith('.js')) throw new Error('run the compiled bench (npm run bench): its servers run as JavaScript, as users run them');
+  const file = fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
+  const child = fork(file, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [listening] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => Promise.reject(new Error(`bench server ${name} exited with ${String(code)}`))),

@@ -1,15 +1,40 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { overHttp } from './http.js';
+import { isHttpContender, overHttp } from './http.js';
 import { memory } from './memory.js';
 import { largeVerification, perDelivery } from './micro.js';
 import { targets, targetsTable } from './targets.js';
 
 // `npm run bench`: every section in turn, each printed as a markdown table as soon as it is done,
-// then the targets. `--quick` runs everything briefly, to check the bench itself.
+// then the targets. `--quick` runs everything briefly, to check the bench itself; `--only http`
+// (or micro, memory) runs one section and the targets it measures:
+// `npm run bench -- --quick --only http`. An A/B of a few HTTP servers, with rounds of your choice:
+// `npm run bench -- --only http --servers limit,rawBodyLimit,oursNode --rounds 10 --seconds 3`.
 
-const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const SECTIONS = ['micro', 'http', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    servers: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+  },
+});
 const quick = flags.quick;
+const only = flags.only;
+if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) throw new Error(`--only takes one of ${SECTIONS.join(', ')} (got ${only})`);
+const servers = flags.servers?.split(',');
+const unknownServer = servers?.find((name) => !isHttpContender(name));
+if (unknownServer !== undefined) throw new Error(`--servers: no HTTP contender ${unknownServer} (see HTTP_CONTENDERS in bench/http.ts)`);
+const count = (flag: string | undefined, fallback: number): number => {
+  const value = flag === undefined ? fallback : Number(flag);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--rounds and --seconds take a positive integer (got ${String(flag)})`);
+  return value;
+};
+const runs = (section: Section): boolean => only === undefined || only === section;
 if (typeof globalThis.gc !== 'function') throw new Error('run the bench with node --expose-gc (npm run bench does)');
 
 const started = Date.now();
@@ -21,14 +46,22 @@ print(
 );
 
 const timing = quick ? { samples: 5, sampleMs: 50 } : { samples: 15, sampleMs: 100 };
-const delivery = await perDelivery(timing);
-print(delivery.table);
-const largeBody = await largeVerification(timing);
-print(largeBody.table);
-const http = await overHttp(quick ? { rounds: 2, seconds: 1, warmupSeconds: 1, connections: 10 } : { rounds: 4, seconds: 4, warmupSeconds: 2, connections: 10 });
-print(http.table);
-const memoryResult = await memory({ deliveries: quick ? 10_000 : 100_000, concurrentLargeBodies: 100 });
-print(memoryResult.table);
+const delivery = runs('micro') ? await perDelivery(timing) : undefined;
+if (delivery !== undefined) print(delivery.table);
+const largeBody = runs('micro') ? await largeVerification(timing) : undefined;
+if (largeBody !== undefined) print(largeBody.table);
+const http = runs('http')
+  ? await overHttp({
+      rounds: count(flags.rounds, quick ? 2 : 4),
+      seconds: count(flags.seconds, quick ? 1 : 4),
+      warmupSeconds: quick ? 1 : 2,
+      connections: 10,
+      only: servers?.filter(isHttpContender),
+    })
+  : undefined;
+if (http !== undefined) print(http.table);
+const memoryResult = runs('memory') ? await memory({ deliveries: quick ? 10_000 : 100_000, concurrentLargeBodies: 100 }) : undefined;
+if (memoryResult !== undefined) print(memoryResult.table);
 
-print(targetsTable(targets({ perDelivery: delivery, largeBody, http: http.stats, memory: memoryResult })));
+print(targetsTable(targets({ perDelivery: delivery, largeBody, http: http?.stats, memory: memoryResult })));
 print(`Finished in ${((Date.now() - started) / 1000).toFixed(0)} s${quick ? ' (--quick: figures too short to trust)' : ''}.`);

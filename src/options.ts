@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import bytes from 'bytes';
 import { toKeys, type Secrets } from './signature.js';
 import type { SchemaMap } from './events.js';
 import type { DedupeStore } from './stores/types.js';
@@ -71,15 +72,14 @@ export interface Settings {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
-/** `1048576`, `'1mb'`, `'512 KB'` → bytes (1 kb = 1024 bytes, as body-parser counts). */
+/** `1048576`, `'1mb'`, `'512kb'` → bytes, read by `bytes` as body-parser and Express read their `limit` (1 kb = 1024). */
 function parseByteSize(limit: number | string): number {
-  if (typeof limit === 'number' && Number.isSafeInteger(limit) && limit > 0) return limit;
-  const match = typeof limit === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(limit) : null;
-  const bytes = match ? Math.floor(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1)) : 0;
-  if (bytes <= 0) throw new TypeError(`limit must be a positive number of bytes or a size such as '1mb' (got ${String(limit)})`);
-  return bytes;
+  const size = typeof limit === 'number' ? limit : typeof limit === 'string' ? bytes.parse(limit) : null;
+  if (size === null || !Number.isSafeInteger(size) || size <= 0) {
+    throw new TypeError(`limit must be a positive number of bytes or a size such as '1mb' (got ${String(limit)})`);
+  }
+  return size;
 }
 
 function positive(name: string, value: number): number {

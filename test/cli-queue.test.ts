@@ -55,7 +55,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
 
   beforeAll(async () => {
     redis = await useRedis();
-    client = await connectClient(redis.url);
+    client = await connectClient(redis.url, { offlineQueue: true });
     queue = new Queue(name, { connection: client });
     const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
     webhooks.on('product.added', (_event, context) => {
@@ -127,7 +127,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     const jobs = await queue.getFailed();
     const newestFirst = [...jobs].sort((a, b) => b.finishedOn! - a.finishedOn!);
     expect(lines).toEqual(
-      newestFirst.map((job) => `${job.id}  product.added  3 attempts  ${new Date(job.finishedOn!).toISOString()}  Webhook handler failed`),
+      newestFirst.map((job) => `${job.id}  product.added  3 attempts  ${new Date(job.finishedOn!).toISOString()}  Webhook handler failed: database unavailable`),
     );
     expect(new Set(jobs.map((job) => job.id))).toEqual(new Set(failingIds));
   });
@@ -138,7 +138,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     const records = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.map((r) => r['id']).sort()).toEqual([...failingIds].sort());
     for (const record of records) {
-      expect(record).toEqual({ id: expect.any(String), event: 'product.added', attemptsMade: 3, failedReason: 'Webhook handler failed', failedAt: expect.stringMatching(ISO) });
+      expect(record).toEqual({ id: expect.any(String), event: 'product.added', attemptsMade: 3, failedReason: 'Webhook handler failed: database unavailable', failedAt: expect.stringMatching(ISO) });
     }
   });
 
@@ -243,7 +243,7 @@ describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long
 
   beforeAll(async () => {
     redis = await useRedis();
-    client = await connectClient(redis.url);
+    client = await connectClient(redis.url, { offlineQueue: true });
     queue = new Queue(name, { connection: client });
     const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
     webhooks.on('product.added', () => {

@@ -153,6 +153,18 @@ describe.each(frameworkNames)('middleware in %s', (framework) => {
     expect(runs).toHaveLength(2);
   });
 
+  it('reads Content-Type parameters as content-type does: quoted, unspaced, in any order', async () => {
+    const { post, runs } = setup(framework, { dedupe: false });
+    const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
+    for (const type of ['application/json; charset="utf-8"', 'application/json;charset=utf8', 'application/json; version=2; Charset=UTF-8']) {
+      expect([type, (await post(body, { ...headers, 'content-type': type })).status]).toEqual([type, 200]);
+    }
+    for (const type of ['application/json; charset="latin1"', 'application/json; version=2; charset=utf-16']) {
+      expect([type, (await post(body, { ...headers, 'content-type': type })).status]).toEqual([type, 415]);
+    }
+    expect(runs).toHaveLength(3);
+  });
+
   it('405 with Allow: POST for GET', async () => {
     const { server, runs } = setup(framework);
     const res = await request(server).get(WEBHOOK_PATH);

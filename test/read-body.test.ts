@@ -6,9 +6,9 @@ import { createWebhookReceiver, type NodeMiddleware, type WebhookError } from 'a
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { listen } from './helpers/listen.js';
 
-// The node adapter reads the body itself, and only watches the clock (a timer and a close listener)
-// for a body that has not fully arrived one tick after the headers. These cases drive each path
-// with a raw socket, so the bytes arrive exactly when the test says.
+// The node adapter reads the body with raw-body, and only watches the clock (a timer) for a body
+// that has not fully arrived once Node has parsed the read that brought the headers. These cases
+// drive each path with a raw socket, so the bytes arrive exactly when the test says.
 
 const secret = 'whsec_read_body';
 const BODY_TIMEOUT = 237; // a duration nothing else in the process uses, so its timers can be counted

@@ -24,10 +24,14 @@ export function defineWebhooks(options: ReceiverOptions = {}) {
   return webhooks;
 }
 
-/** A node-redis client, the one Redis client of the package; commands fail at once while Redis is away. */
+/**
+ * A node-redis client, the one Redis client of the package. Keep its offline queue (the default):
+ * BullMQ's worker waits through an outage with it, and the receiver's enqueue timeout still answers
+ * 503 in time while Redis is away.
+ */
 export async function connectRedis() {
-  const client = createClient({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true });
-  client.on('error', () => {}); // it reconnects by itself; meanwhile enqueues fail and are answered 503
+  const client = createClient({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' });
+  client.on('error', () => {}); // it reconnects by itself; meanwhile enqueues time out and are answered 503
   await client.connect();
   return client;
 }

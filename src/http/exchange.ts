@@ -1,3 +1,4 @@
+import { parse as parseContentType } from 'content-type';
 import { WebhookError, WebhookPayloadError } from '../errors.js';
 import type { ReceiveResult } from '../core.js';
 
@@ -5,7 +6,6 @@ import type { ReceiveResult } from '../core.js';
 // of the body is read, and the one mapping from outcomes and errors to status, headers and body.
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/;
-const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
 /** 405 for a method other than POST, 415 for a body that is not plain UTF-8 JSON. */
 export function checkRequestHead(
@@ -18,13 +18,14 @@ export function checkRequestHead(
   }
   // The exact value AICommerce sends needs no parsing (this runs for every request).
   if (contentType !== 'application/json') {
-    const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase();
-    if (mediaType === undefined || !JSON_MEDIA_TYPE.test(mediaType)) {
+    // Read by `content-type`, as Express and body-parser read it (type and parameter names lower-cased).
+    const parsed = typeof contentType === 'string' ? parseContentType(contentType) : undefined;
+    if (parsed === undefined || !JSON_MEDIA_TYPE.test(parsed.type)) {
       return new WebhookError('unsupported_media_type', 'Unsupported Content-Type: send application/json', {
         headers: { accept: 'application/json' },
       });
     }
-    const charset = CHARSET.exec(contentType!)?.[1]?.toLowerCase();
+    const charset = parsed.parameters['charset']?.toLowerCase();
     if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
       return new WebhookError('unsupported_media_type', 'Unsupported charset: send UTF-8 JSON');
     }

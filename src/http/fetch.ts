@@ -3,7 +3,7 @@ import { normalizePath, type IncomingHeaders, type Settings } from '../options.j
 import type { ReceiverCore } from '../core.js';
 import { answerForError, answerForResult, checkRequestHead, notFound, type Answer } from './exchange.js';
 
-/** A Fetch API route handler: Next.js `export const POST = …`, Hono `app.post(path, (c) => handler(c.req.raw))`, Bun, Deno. */
+/** A Fetch API route handler: Next.js `export const POST = …`, Hono `app.post(path, (c) => handler(c.req.raw))`, Bun, Deno, a Cloudflare Worker's `fetch`. */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
 export function createFetchHandler(core: ReceiverCore): FetchHandler {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import getRawBody from 'raw-body';
 import { WebhookError } from '../errors.js';
 import type { Settings } from '../options.js';
 import type { BodyInput } from '../signature.js';
@@ -19,14 +20,12 @@ const MOUNTING_HELP =
   'or keep the bytes with express.json({ verify: rawBodySaver }). ' +
   'In NestJS, create the app with NestFactory.create(AppModule, { rawBody: true }), or mount the middleware with app.use() before app.listen().';
 
-const tooLarge = (limit: number): WebhookError => new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
-const aborted = (cause?: Error): WebhookError =>
-  new WebhookError('incomplete_body', 'Request aborted before the body was complete', cause === undefined ? {} : { cause });
+const ENCODING_SET = 'The request stream was given an encoding (setEncoding) before aicommerce-webhooks read it';
 
 /**
- * The exact bytes of the body: a raw copy an earlier parser kept, or the stream, read once with
- * the limit and the timeout. Callback-style with a handful of listeners, because this runs for
- * every request: a promise, a timer and a stream helper each cost about a microsecond there.
+ * The exact bytes of the body: a raw copy an earlier parser kept, or the stream, read once by
+ * raw-body (what body-parser and Express stand on) with the limit and the declared length. Any
+ * adapter holding a Node `IncomingMessage` (node:http, Express, Fastify, Koa) reads through here.
  */
 export function readBody(req: FrameworkRequest, settings: Settings, done: BodyCallback): void {
   const captured = typeof req.rawBody === 'string' || req.rawBody instanceof Uint8Array ? req.rawBody : req.body;
@@ -34,51 +33,40 @@ export function readBody(req: FrameworkRequest, settings: Settings, done: BodyCa
   if (req.readableEnded || req._body === true) return done(new WebhookError('misconfigured', MOUNTING_HELP));
   // The client hung up before this middleware ran (e.g. while an async one before it waited).
   if (req.destroyed) return done(new WebhookError('incomplete_body', 'The client closed the connection before the body was read'));
-  if (req.readableEncoding !== null) {
-    return done(new WebhookError('misconfigured', 'The request stream was given an encoding (setEncoding) before aicommerce-webhooks read it'));
-  }
-  const header = req.headers['content-length'];
-  const declared = header === undefined ? undefined : Number(header); // Node has checked it is digits
-  if (declared !== undefined && declared > settings.limit) return done(tooLarge(settings.limit));
+  if (req.readableEncoding !== null) return done(new WebhookError('misconfigured', ENCODING_SET));
 
-  const chunks: Buffer[] = [];
-  let received = 0;
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
-
   const finish = (error: WebhookError | undefined, body?: Buffer): void => {
     if (finished) return;
     finished = true;
-    req.off('data', onData);
-    req.off('end', onEnd);
-    req.off('error', onError);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      req.off('close', onClose);
-    }
-    if (error !== undefined) req.pause(); // read no further: the answer closes the connection
+    if (timer !== undefined) clearTimeout(timer);
     done(error, body);
   };
-  const onData = (chunk: Buffer): void => {
-    received += chunk.length;
-    if (received > settings.limit) return finish(tooLarge(settings.limit));
-    chunks.push(chunk);
-  };
-  // Node's parser ends a body after exactly Content-Length bytes, or fails the request.
-  const onEnd = (): void => finish(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
-  const onError = (cause: Error): void => finish(aborted(cause));
-  // Only destroy() without an error closes a request without an 'error' first.
-  const onClose = (): void => finish(aborted());
-  /** Only a body still on its way needs the timer (and the close watch): once every byte is here, 'end' follows. */
-  const watchSlowBody = (): void => {
-    if (finished || received === declared || (req.complete && req.readableFlowing === true)) return;
-    timer = setTimeout(() => finish(new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`)), settings.bodyTimeout);
-    req.on('close', onClose);
-  };
+  // raw-body answers every early end itself: Node emits 'aborted' whenever a request is destroyed
+  // before its end (client hang-up, destroy() with or without an error), and raw-body reports it.
+  getRawBody(req, { limit: settings.limit, length: req.headers['content-length'] ?? null }, (error, body) =>
+    finish(error ? fromRawBodyError(error, settings.limit) : undefined, body),
+  );
+  // raw-body has no deadline. A small body usually comes in the same read as the headers: once
+  // Node has parsed that read (the check phase after it) the request is complete and 'end' is sure
+  // to follow, so only a body still on its way pays for a timer. (An immediate costs a tenth of a
+  // timer; a tick is too early, it runs before Node marks the request complete.)
+  setImmediate(() => {
+    if (finished || (req.complete && req.readableFlowing === true)) return;
+    timer = setTimeout(() => {
+      req.pause(); // read no further: the 408 closes the connection
+      finish(new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`));
+      // Node detaches an answered request from its socket without ending it: ending it once the
+      // socket is gone is what makes raw-body ('aborted') let go of it.
+      req.socket.once('close', () => req.destroy());
+    }, settings.bodyTimeout);
+  });
+}
 
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('error', onError);
-  // A small body usually comes in the same read as the headers: by the next tick Node has handed it over.
-  process.nextTick(watchSlowBody);
+/** raw-body's errors (http-errors with a `type`) as ours; the encoding and ended cases were answered before it ran. */
+function fromRawBodyError(error: getRawBody.RawBodyError, limit: number): WebhookError {
+  if (error.type === 'entity.too.large') return new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
+  // 'request.aborted', 'request.size.invalid', or the stream's own error (ECONNRESET …).
+  return new WebhookError('incomplete_body', 'Request aborted before the body was complete', { cause: error });
 }

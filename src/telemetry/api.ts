@@ -18,9 +18,9 @@ let scope: Scope | undefined;
 
 export function openTelemetryApi(): OpenTelemetryApi | undefined {
   if (api === undefined) {
-    const require = createRequire(import.meta.url);
     try {
-      api = require('@opentelemetry/api') as OpenTelemetryApi;
+      // Inside the try: bundled for a Worker, import.meta.url may be undefined and OpenTelemetry is just off.
+      api = createRequire(import.meta.url)('@opentelemetry/api') as OpenTelemetryApi;
     } catch {
       api = null;
     }

@@ -64,7 +64,7 @@ class Unsupported extends Error {}
 
 /** The fast check of `schema`, or `undefined` when zod must run every time. */
 export function compileFastCheck(schema: z.core.$ZodType): FastCheck | undefined {
-  if (!canGenerateCode()) return undefined;
+  if (z.config().jitless === true) return undefined; // zod's own switch for CSP-restricted hosts
   const generator = new Generator();
   try {
     generator.node(schema as unknown as ZodNode, 'value', 0);
@@ -72,23 +72,15 @@ export function compileFastCheck(schema: z.core.$ZodType): FastCheck | undefined
     return undefined; // Unsupported, or a definition shaped unlike zod 4's: either way, zod decides
   }
   const source = `return function fastCheck(value, levels) {\n${generator.lines.join('\n')}\nreturn true;\n};`;
-  const build = new Function('refs', 'withinDepth', 'payload', 'failed', source) as (...args: unknown[]) => FastCheck;
-  return build(generator.refs, withinDepth, payload, failed);
-}
-
-let codeGeneration: boolean | undefined;
-
-/** zod's own switch for CSP-restricted hosts (`z.config({ jitless: true })`), then whether `new Function` works at all. */
-function canGenerateCode(): boolean {
-  if (z.config().jitless === true) return false;
-  if (codeGeneration === undefined) {
-    try {
-      codeGeneration = typeof new Function('return 1') === 'function';
-    } catch {
-      codeGeneration = false;
-    }
+  let build: (...args: unknown[]) => FastCheck;
+  try {
+    build = new Function('refs', 'withinDepth', 'payload', 'failed', source) as (...args: unknown[]) => FastCheck;
+  } catch {
+    // Code generation is forbidden here, and not always everywhere in one process: workerd allows
+    // it while a Worker starts up and throws an EvalError inside a request. Asked each time, then.
+    return undefined;
   }
-  return codeGeneration;
+  return build(generator.refs, withinDepth, payload, failed);
 }
 
 // One payload for every check call: checks are synchronous and never re-enter the fast check.

@@ -24,10 +24,19 @@ export interface Running {
  * `paths`, so 'aicommerce-webhooks' resolves through the package's exports to the built dist/.
  */
 export function runExample(file: string, env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [tsx, '--tsconfig', 'examples/tsconfig.json', `examples/${file}`], {
+  return runCommand(process.execPath, [tsx, '--tsconfig', 'examples/tsconfig.json', `examples/${file}`], env);
+}
+
+/**
+ * Runs a command from the repository's root in a process group of its own, so that stopping it
+ * also ends what it started (wrangler runs workerd as a child).
+ */
+export function runCommand(command: string, args: readonly string[], env: Record<string, string> = {}): Running {
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const output: Output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
@@ -38,17 +47,23 @@ export function runExample(file: string, env: Record<string, string> = {}): Runn
     output,
     exited,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGTERM'); // the group this spawn created, and nothing else
+        } catch {
+          // already gone
+        }
+      }
       await exited;
     },
   };
 }
 
 /** Waits for the example's `Listening on <url>` line (it was started with PORT=0) and gives the URL. */
-export async function listeningUrl(running: Running, timeoutMs = 15_000): Promise<string> {
+export async function listeningUrl(running: Running, timeoutMs = 15_000, line = /Listening on (\S+)/): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const url = /Listening on (\S+)/.exec(running.output.stdout)?.[1];
+    const url = line.exec(running.output.stdout)?.[1];
     if (url !== undefined) return url;
     if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode} before listening:\n${running.output.stderr}`);
     if (Date.now() > deadline) throw new Error(`not listening after ${timeoutMs} ms:\n${running.output.stderr}`);
