@@ -16,3 +16,5 @@ export type { FetchHandler } from './http/fetch.js';
 export { MemoryDedupeStore } from './stores/memory.js';
 export type { MemoryDedupeStoreOptions } from './stores/memory.js';
 export type { ClaimResult, Claimed, DedupeStore } from './stores/types.js';
+export type { JsonSchema } from './describe/json-schema.js';
+export type { OpenAPIDocument, OpenAPIMediaType, OpenAPIOperation, OpenAPIOptions, OpenAPIParameter, OpenAPIResponse } from './describe/types.js';

@@ -18,6 +18,9 @@ import { attachCore, type ReceiveInput, type ReceiveResult, type ReceiverCore } 
 import { DeliveryContext } from './context.js';
 import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
 import { createFetchHandler, type FetchHandler } from './http/fetch.js';
+import { deliveryJsonSchemas, type JsonSchema } from './describe/json-schema.js';
+import { describeSettings, openAPIDocument } from './describe/openapi.js';
+import type { OpenAPIDocument, OpenAPIOptions } from './describe/types.js';
 import { DeliveryObserver, type HandlerRunner } from './telemetry/observer.js';
 import { currentTraceCarrier, runWithTraceCarrier } from './telemetry/propagation.js';
 
@@ -142,6 +145,20 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   /** `(request: Request) => Promise<Response>` for Next.js route handlers, Hono, Bun and other Fetch API servers. */
   fetchHandler(): FetchHandler {
     return createFetchHandler(this.#core);
+  }
+
+  /**
+   * JSON Schema 2020-12 of each whole delivery (envelope and `data`), by event name, generated from
+   * the zod schemas. (Keyed by `string`: a type that follows `Schemas` would change how receivers of
+   * different schemas relate, which the framework adapters rely on.)
+   */
+  toJSONSchema(): Record<string, JsonSchema> {
+    return deliveryJsonSchemas(this.#schemas);
+  }
+
+  /** An OpenAPI 3.1 document: one `webhooks` entry per event (signature header, body, answers), `paths[path]` when a path is known. */
+  toOpenAPI(options: OpenAPIOptions = {}): OpenAPIDocument {
+    return openAPIDocument(this.#schemas, describeSettings(this.#settings), options);
   }
 
   // The hot path is synchronous through the handlers (no promise, no closure per request) whenever

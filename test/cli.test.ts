@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { sampleEvents } from 'aicommerce-webhooks/testing';
 import { quietWhenOutputCloses } from '../src/cli/io.js';
-import { bin, binWithOutputClosed, cli, root } from './helpers/cli.js';
+import { bin, binPipedInto, binWithOutputClosed, cli, root } from './helpers/cli.js';
 import { listen } from './helpers/listen.js';
 
 // The CLI is tested twice over: in-process through runCli (argv, streams and env in, exit code
@@ -36,7 +36,7 @@ describe('aicommerce-webhooks (top level)', () => {
     const { code, stdout, stderr } = await cli([flag]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: aicommerce-webhooks <command>/);
-    for (const command of ['send', 'sign', 'verify', 'queue']) expect(stdout).toMatch(new RegExp(`^  ${command} +\\w`, 'm'));
+    for (const command of ['send', 'sign', 'verify', 'queue', 'schema']) expect(stdout).toMatch(new RegExp(`^  ${command} +\\w`, 'm'));
     expect(stdout).toContain('AICOMMERCE_WEBHOOK_SECRET');
     expect(stderr).toBe('');
   });
@@ -51,7 +51,7 @@ describe('aicommerce-webhooks (top level)', () => {
     expect((await cli(['help', 'frobnicate'])).stderr).toMatch(/^unknown command 'frobnicate'/);
   });
 
-  it.each(['send', 'sign', 'verify', 'queue'])('%s --help, -h and help %s print the command usage and exit 0', async (command) => {
+  it.each(['send', 'sign', 'verify', 'queue', 'schema'])('%s --help, -h and help %s print the command usage and exit 0', async (command) => {
     for (const argv of [[command, '--help'], [command, '-h'], ['help', command]]) {
       const { code, stdout, stderr } = await cli(argv);
       expect(code).toBe(0);
@@ -254,6 +254,46 @@ describe('send', () => {
   });
 });
 
+describe('schema', () => {
+  const docs = (name: string): string => readFileSync(join(root, 'docs', name), 'utf8');
+
+  it('prints the OpenAPI 3.1 document by default, the JSON Schema one with --format json-schema', async () => {
+    const openapi = await cli(['schema']);
+    expect(openapi).toEqual({ code: 0, stdout: docs('openapi.json'), stderr: '' });
+    expect(JSON.parse(openapi.stdout)).toMatchObject({ openapi: '3.1.0', webhooks: { 'chat.message.received': { post: {} } } });
+    expect(await cli(['schema', '--format', 'openapi'])).toEqual(openapi);
+    const jsonSchema = await cli(['schema', '--format', 'json-schema']);
+    expect(jsonSchema).toEqual({ code: 0, stdout: docs('events.schema.json'), stderr: '' });
+    expect(JSON.parse(jsonSchema.stdout)).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', oneOf: expect.any(Array) });
+  });
+
+  it('--out writes the same document to a file and prints nothing', async () => {
+    const out = join(dir, 'events.schema.json');
+    expect(await cli(['schema', '--format', 'json-schema', '--out', out])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(readFileSync(out, 'utf8')).toBe(docs('events.schema.json'));
+  });
+
+  it('exits 1 with the reason when the file cannot be written', async () => {
+    expect(await cli(['schema', '--out', join(dir, 'missing', 'openapi.json')])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `aicommerce-webhooks schema: cannot write ${join(dir, 'missing', 'openapi.json')}: ENOENT\n`,
+    });
+  });
+
+  it.each([
+    ['an unknown format', ['--format', 'yaml'], /--format must be openapi or json-schema, got 'yaml'/],
+    ['a positional argument', ['openapi'], /Unexpected argument 'openapi'/],
+    ['an unknown option', ['--secret', 's'], /Unknown option '--secret'/],
+  ])('%s is a usage error: exit 2, nothing on stdout', async (_, args, message) => {
+    const { code, stdout, stderr } = await cli(['schema', ...args]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain('\n\nUsage: aicommerce-webhooks schema ');
+  });
+});
+
 describe('the built bin (node dist/cli.js)', () => {
   it('is what package.json names, with a node shebang', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -279,6 +319,18 @@ describe('the built bin (node dist/cli.js)', () => {
     const signature = signed.stdout.trim();
     expect(await bin(['verify', '--signature', signature], { stdin: body, env })).toMatchObject({ code: 0, stdout: 'valid\n' });
     expect(await bin(['verify', '--signature', signature, '-'], { stdin: body.trim(), env })).toMatchObject({ code: 1, stdout: 'invalid\n' });
+  });
+
+  it('schema prints the checked-in document', async () => {
+    expect(await bin(['schema'])).toEqual({ code: 0, stdout: readFileSync(join(root, 'docs/openapi.json'), 'utf8'), stderr: '' });
+  });
+
+  it('schema ends quietly, exit 0, when the reader closes the pipe early (`| head`): no EPIPE stack', async () => {
+    expect(await binWithOutputClosed(['schema'])).toEqual({ code: 0, signal: null, stderr: '' });
+    // 95 KB, more than a pipe holds: head leaves while the bin is still writing.
+    const document = readFileSync(join(root, 'docs/openapi.json'), 'utf8');
+    expect(document.length).toBeGreaterThan(65_536);
+    expect(await binPipedInto('head -c 100', ['schema'])).toEqual({ code: 0, stdout: document.slice(0, 100), stderr: '' });
   });
 
   it('send delivers to a real server and exits 0', async () => {

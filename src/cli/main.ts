@@ -1,14 +1,16 @@
 import { CliError, UsageError, type CliIo, type Command } from './io.js';
 import { queue } from './queue.js';
+import { schema } from './schema.js';
 import { send } from './send.js';
 import { sign } from './sign.js';
 import { verify } from './verify.js';
 
-const COMMANDS: readonly Command[] = [send, sign, verify, queue];
+const COMMANDS: readonly Command[] = [send, sign, verify, queue, schema];
 
 const USAGE = `Usage: aicommerce-webhooks <command> [options]
 
-Sign, verify and send AICommerce webhook deliveries; inspect and retry the queued ones.
+Sign, verify and send AICommerce webhook deliveries; inspect and retry the queued ones; print
+the events' contract (OpenAPI, JSON Schema).
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
@@ -17,7 +19,8 @@ Run 'aicommerce-webhooks <command> --help' for a command's options. send, sign a
 the secret from --secret or, better (it stays out of the process list), AICOMMERCE_WEBHOOK_SECRET;
 queue takes Redis from --redis or REDIS_URL.
 
-Exit status: 0 success, 1 not delivered / invalid signature / a queue command failed, 2 usage error.
+Exit status: 0 success, 1 not delivered / invalid signature / a queue command failed / a file
+not written, 2 usage error.
 `;
 
 /** Runs the CLI on `argv` (without `node` and the script) and resolves with the exit code. */
