@@ -1,9 +1,6 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -13,8 +10,9 @@ import { BullMQDeliveryQueue, createWebhookWorker, DEFAULT_QUEUE_NAME } from 'ai
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
 import { runCli } from '../src/cli/main.js';
 import { DEFAULT_QUEUE } from '../src/cli/queue.js';
-import { bin, binPipedInto, cli, root } from './helpers/cli.js';
+import { bin, binPipedInto, cli } from './helpers/cli.js';
 import { listen } from './helpers/listen.js';
+import { copyBuiltPackage } from './helpers/package-copy.js';
 import { connectClient, describeRedis, useRedis, type TestRedisClient } from './helpers/redis.js';
 
 // `aicommerce-webhooks queue status | failed | retry` against a real redis-server, on a queue that a
@@ -367,19 +365,15 @@ describe('aicommerce-webhooks queue: Redis unreachable, silent, or not given', (
   });
 
   it('without bullmq and redis installed (optional peers), queue says what to install; sign works as before', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aicommerce-no-peers-'));
+    const { dir, dispose } = copyBuiltPackage('aicommerce-no-peers-');
     try {
-      cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
-      cpSync(join(root, 'package.json'), join(dir, 'package.json'));
-      mkdirSync(join(dir, 'node_modules'));
-      symlinkSync(join(root, 'node_modules/zod'), join(dir, 'node_modules/zod'), 'dir'); // the one runtime dependency
       const queueRun = await bin(['queue', 'status', '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
       expect(queueRun.code).toBe(1);
       expect(queueRun.stderr).toMatch(/^aicommerce-webhooks queue: the queue commands need the optional packages bullmq and redis: npm install bullmq redis \(Cannot find package 'bullmq'/);
       const signRun = await bin(['sign', '--secret', 's'], { cwd: dir, stdin: '{}' });
       expect(signRun).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256=[0-9a-f]{64}\n$/) });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      dispose();
     }
   });
 });

@@ -1,39 +1,21 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyBuiltPackage } from './package-copy.js';
 
-// The built package as an app without `@opentelemetry/api` gets it: dist/ and package.json copied
-// to a temporary directory whose node_modules holds the runtime dependencies only (here the API is a devDependency, so
-// the package itself can always find it).
+// The built package as an app without `@opentelemetry/api` gets it (here the API is a
+// devDependency, so the package itself can always find it).
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-export interface PackageCopy {
+export interface PackageWithoutOpenTelemetry {
   /** The copy's dist/index.js. */
   readonly entry: string;
   dispose(): void;
 }
 
-export function copyWithoutOpenTelemetry(): PackageCopy {
-  const dir = mkdtempSync(join(tmpdir(), 'aicommerce-webhooks-no-otel-'));
-  const dispose = (): void => rmSync(dir, { recursive: true, force: true });
-  try {
-    cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true });
-    cpSync(join(root, 'package.json'), join(dir, 'package.json'));
-    mkdirSync(join(dir, 'node_modules'));
-    const fromRoot = createRequire(join(root, 'package.json'));
-    const { dependencies = {} } = fromRoot('./package.json') as { dependencies?: Record<string, string> };
-    for (const name of Object.keys(dependencies)) {
-      symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name), 'dir'); // npm hoists them there
-    }
-    if (resolves(join(dir, 'dist', 'telemetry', 'api.js'), '@opentelemetry/api')) {
-      throw new Error(`@opentelemetry/api is still resolvable from ${dir}: the copy would not be without it`);
-    }
-  } catch (error) {
+export function copyWithoutOpenTelemetry(): PackageWithoutOpenTelemetry {
+  const { dir, dispose } = copyBuiltPackage('aicommerce-webhooks-no-otel-');
+  if (resolves(join(dir, 'dist', 'telemetry', 'api.js'), '@opentelemetry/api')) {
     dispose();
-    throw error;
+    throw new Error(`@opentelemetry/api is still resolvable from ${dir}: the copy would not be without it`);
   }
   return { entry: join(dir, 'dist', 'index.js'), dispose };
 }
