@@ -1,7 +1,7 @@
 import http from 'node:http';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createWebhookReceiver, type ReceiverOptions, type WebhookError } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue, createWebhookWorker, type BullMQDeliveryQueueOptions, type WebhookWorkerOptions } from 'aicommerce-webhooks/bullmq';
@@ -313,3 +313,44 @@ describeRedis('queued mode when Redis is unreachable', () => {
     await server.stop();
   });
 });
+
+describeRedis('the worker when Redis goes away', () => {
+  it('onError hears queue_unavailable once for an outage (not once per reconnection attempt), and the worker carries on once Redis is back', async () => {
+    const server = await startRedisServer();
+    const tq = await openTestQueue(server.url);
+    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue: tq.queue }) });
+    const errors: WebhookError[] = [];
+    webhooks.onError((error) => void errors.push(error));
+    let handled = 0;
+    webhooks.on('product.added', () => void handled++);
+    const worker = createWebhookWorker(webhooks, { connection: tq.client, queueName: tq.name });
+    try {
+      await worker.waitUntilReady();
+      await server.stop();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(errors.map((e) => e.code)).toEqual(['queue_unavailable']);
+      expect(errors[0]!.message).toBe('The webhook worker lost its queue connection');
+
+      await server.start();
+      const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
+      await waitUntil(() => webhooks.receive({ body, signature: headers['x-webhook-signature'] }).then((r) => r.outcome, () => 'down'), (o) => o === 'queued', 10_000, 'an enqueue');
+      await waitUntil(() => handled, (n) => n === 1, 15_000, 'the worker to run the job');
+    } finally {
+      await worker.close();
+      await tq.close();
+      await server.stop();
+    }
+  }, 30_000);
+});
+
+describe('retry policy checks', () => {
+  it.each([
+    [{ baseDelayMs: 0 }, /retry.baseDelayMs must be a positive number/],
+    [{ retryForMs: Number.POSITIVE_INFINITY }, /retry.retryForMs must be a positive number/],
+    [{ jitter: 1 }, /retry.jitter must be at least 0 and below 1/],
+    [{ jitter: -0.1 }, /retry.jitter/],
+  ])('%j is refused at creation', (retry, message) => {
+    expect(() => new BullMQDeliveryQueue({ queue: { add: () => Promise.resolve() } as never, retry })).toThrow(message);
+  });
+});
+

@@ -11,6 +11,9 @@ import type { DeliveryQueue, QueuedDelivery } from './types.js';
 
 export const DEFAULT_QUEUE_NAME = 'aicommerce-webhooks';
 
+/** A worker that cannot reach Redis reports it at most this often. */
+const CONNECTION_REPORT_INTERVAL_MS = 60_000;
+
 /** What a job holds: the stored delivery, and which handlers are done when an attempt failed half-way. */
 export interface DeliveryJobData {
   body: string;
@@ -102,7 +105,6 @@ export interface WebhookWorkerOptions extends Omit<WorkerOptions, 'connection'> 
 export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEUE_NAME, ...options }: WebhookWorkerOptions): Worker<DeliveryJobData, void, string> {
   const core = coreOf(receiver);
   assertOfflineQueue(options.connection);
-  const userBackoff = options.settings?.backoffStrategy;
   const worker = new Worker<DeliveryJobData, void, string>(
     queueName,
     async (job) => {
@@ -125,11 +127,8 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
       ...options,
       settings: {
         ...options.settings,
-        backoffStrategy: (attemptsMade, type, error, job) => {
-          if (type !== BACKOFF_TYPE) {
-            if (userBackoff === undefined) throw new Error(`Unknown backoff strategy ${String(type)}`);
-            return userBackoff(attemptsMade, type, error, job);
-          }
+        // Every job of this queue is a delivery with our backoff (BACKOFF_TYPE): the schedule is the job's own.
+        backoffStrategy: (attemptsMade, _type, _error, job) => {
           const backoff = job?.opts.backoff as CappedBackoff | undefined;
           const longest = cappedDelay(attemptsMade, backoff?.delay ?? DEFAULT_RETRY.baseDelayMs, backoff?.maxDelay ?? DEFAULT_RETRY.maxDelayMs);
           return Math.round(longest * (1 - (backoff?.jitter ?? 0) * Math.random()));
@@ -142,7 +141,11 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
     core.fail(toWebhookError(error), { event: job.name, ...(job.id !== undefined && { deliveryId: job.id }) });
   });
   // A Worker without an 'error' listener would crash the process on a Redis hiccup; BullMQ reconnects.
+  // Every reconnection attempt errs: one report per outage minute says it without flooding the logs.
+  let quietUntil = 0;
   worker.on('error', (error) => {
+    if (Date.now() < quietUntil) return;
+    quietUntil = Date.now() + CONNECTION_REPORT_INTERVAL_MS;
     core.fail(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }), {});
   });
   return worker;
