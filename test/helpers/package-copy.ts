@@ -1,13 +1,25 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The built package as an app that installed it with nothing else gets it: dist/ and package.json
 // copied to a temporary directory whose node_modules links the runtime dependencies only. The
 // optional peers (and every devDependency) cannot be found from there.
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = packageRoot();
+
+/** The nearest directory above this file holding our package.json: this file also runs compiled, from bench/.build/test/helpers. */
+function packageRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'aicommerce-webhooks') return dir;
+    } catch {
+      // no package.json here
+    }
+    if (dirname(dir) === dir) throw new Error(`no aicommerce-webhooks package.json above ${fileURLToPath(import.meta.url)}`);
+  }
+}
 
 export interface PackageCopy {
   readonly dir: string;
