@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Message, Request } from './servers/serve.js';
+import type { WorkerMessage, WorkerRequest } from './workers/drain.js';
 
 /** A bench server in its own process, as the parent sees it. */
 export interface ServerProcess {
@@ -27,11 +28,23 @@ function ask<Type extends Message['type']>(child: ChildProcess, request: Request
   });
 }
 
-/** Starts the compiled `servers/<name>.js` beside this file (bench/.build, `npm run bench` builds it) and waits until it listens. */
-export async function startServer(name: string): Promise<ServerProcess> {
+/** The compiled `<dir>/<name>.js` beside this file (bench/.build/bench, `npm run bench` builds it), forked with `args`. */
+export function forkCompiled(dir: 'servers' | 'workers', name: string, args: readonly string[]): ChildProcess {
   if (!import.meta.url.endsWith('.js')) throw new Error('run the compiled bench (npm run bench): its servers run as JavaScript, as users run them');
-  const file = fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
-  const child = fork(file, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const file = fileURLToPath(new URL(`./${dir}/${name}.js`, import.meta.url));
+  return fork(file, args, { execArgv: ['--expose-gc', ...cpuProfile(name)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** `BENCH_CPU_PROF=<name>,…` writes a V8 CPU profile of those children to bench/profiles/ (open one in Chrome DevTools). */
+function cpuProfile(name: string): string[] {
+  const names = process.env['BENCH_CPU_PROF']?.split(',') ?? [];
+  if (!names.includes(name)) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('../../profiles', import.meta.url))}`];
+}
+
+/** Starts the compiled `servers/<name>.js` (given `args`) and waits until it listens. */
+export async function startServer(name: string, args: readonly string[] = []): Promise<ServerProcess> {
+  const child = forkCompiled('servers', name, args);
   const [listening] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => Promise.reject(new Error(`bench server ${name} exited with ${String(code)}`))),
@@ -48,6 +61,49 @@ export async function startServer(name: string): Promise<ServerProcess> {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
       child.send({ type: 'stop' } satisfies Request);
+      await exited;
+    },
+  };
+}
+
+/** A bench worker in its own process (workers/drain.ts), as the parent sees it. */
+export interface WorkerProcess {
+  /** Makes a new connection and worker, not yet running. */
+  prepare(): Promise<void>;
+  /** Runs the worker until `jobs` jobs are done: wall time and the worker process's CPU time. */
+  drain(jobs: number): Promise<{ ms: number; cpuMicros: number; completed: number; failed: number }>;
+  stop(): Promise<void>;
+}
+
+function next<Type extends WorkerMessage['type']>(child: ChildProcess, type: Type, request?: WorkerRequest): Promise<Extract<WorkerMessage, { type: Type }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: WorkerMessage): void => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as Extract<WorkerMessage, { type: Type }>);
+    };
+    const onExit = (code: number | null): void => reject(new Error(`bench worker exited (${code}) before it said '${type}'`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (request !== undefined) child.send(request);
+  });
+}
+
+/** Starts the compiled `workers/<name>.js` (given `args`) and waits until it is ready. */
+export async function startWorker(name: string, args: readonly string[]): Promise<WorkerProcess> {
+  const child = forkCompiled('workers', name, args);
+  await next(child, 'ready');
+  return {
+    prepare: async () => void (await next(child, 'prepared', { type: 'prepare' })),
+    drain: async (jobs) => {
+      const { ms, cpuMicros, completed, failed } = await next(child, 'drained', { type: 'drain', jobs });
+      return { ms, cpuMicros, completed, failed };
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ type: 'stop' } satisfies WorkerRequest);
       await exited;
     },
   };

@@ -3,15 +3,18 @@ import { parseArgs } from 'node:util';
 import { isHttpContender, overHttp } from './http.js';
 import { memory } from './memory.js';
 import { largeVerification, perDelivery } from './micro.js';
+import { isQueueContender, queued } from './queue.js';
 import { targets, targetsTable } from './targets.js';
 
 // `npm run bench`: every section in turn, each printed as a markdown table as soon as it is done,
 // then the targets. `--quick` runs everything briefly, to check the bench itself; `--only http`
-// (or micro, memory) runs one section and the targets it measures:
+// (or micro, memory, queue) runs one section and the targets it measures:
 // `npm run bench -- --quick --only http`. An A/B of a few HTTP servers, with rounds of your choice:
-// `npm run bench -- --only http --servers limit,rawBodyLimit,oursNode --rounds 10 --seconds 3`.
+// `npm run bench -- --only http --servers limit,rawBodyLimit,oursNode --rounds 10 --seconds 3`;
+// of a few queued ones: `npm run bench -- --only queue --servers queueOurs,queueBare,queueBareOptions`.
+// `BENCH_CPU_PROF=queue-ours,queue-bare npm run bench -- --only queue` profiles those children.
 
-const SECTIONS = ['micro', 'http', 'memory'] as const;
+const SECTIONS = ['micro', 'http', 'memory', 'queue'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -27,8 +30,11 @@ const quick = flags.quick;
 const only = flags.only;
 if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) throw new Error(`--only takes one of ${SECTIONS.join(', ')} (got ${only})`);
 const servers = flags.servers?.split(',');
-const unknownServer = servers?.find((name) => !isHttpContender(name));
-if (unknownServer !== undefined) throw new Error(`--servers: no HTTP contender ${unknownServer} (see HTTP_CONTENDERS in bench/http.ts)`);
+const isContender = only === 'queue' ? isQueueContender : isHttpContender;
+const unknownServer = servers?.find((name) => !isContender(name));
+if (unknownServer !== undefined) {
+  throw new Error(`--servers: no ${only === 'queue' ? 'queued' : 'HTTP'} contender ${unknownServer} (see ${only === 'queue' ? 'QUEUE_CONTENDERS in bench/queue.ts' : 'HTTP_CONTENDERS in bench/http.ts'})`);
+}
 const count = (flag: string | undefined, fallback: number): number => {
   const value = flag === undefined ? fallback : Number(flag);
   if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--rounds and --seconds take a positive integer (got ${String(flag)})`);
@@ -56,12 +62,25 @@ const http = runs('http')
       seconds: count(flags.seconds, quick ? 1 : 4),
       warmupSeconds: quick ? 1 : 2,
       connections: 10,
-      only: servers?.filter(isHttpContender),
+      only: only === 'queue' ? undefined : servers?.filter(isHttpContender),
     })
   : undefined;
 if (http !== undefined) print(http.table);
 const memoryResult = runs('memory') ? await memory({ deliveries: quick ? 10_000 : 100_000, concurrentLargeBodies: 100 }) : undefined;
 if (memoryResult !== undefined) print(memoryResult.table);
+const queue = runs('queue')
+  ? await queued({
+      rounds: count(flags.rounds, quick ? 2 : 4),
+      seconds: count(flags.seconds, quick ? 1 : 4),
+      warmupSeconds: quick ? 1 : 2,
+      connections: 10,
+      latencyConnections: 50,
+      jobs: quick ? 2_000 : 20_000,
+      concurrency: 10,
+      only: only === 'queue' ? servers?.filter(isQueueContender) : undefined,
+    })
+  : undefined;
+if (queue !== undefined) print(queue.table);
 
-print(targetsTable(targets({ perDelivery: delivery, largeBody, http: http?.stats, memory: memoryResult })));
+print(targetsTable(targets({ perDelivery: delivery, largeBody, http: http?.stats, memory: memoryResult, queue })));
 print(`Finished in ${((Date.now() - started) / 1000).toFixed(0)} s${quick ? ' (--quick: figures too short to trust)' : ''}.`);

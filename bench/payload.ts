@@ -65,3 +65,24 @@ export function signedHeaders(body: string, now = new Date()): Record<string, st
     'webhook-signature': standard,
   };
 }
+
+/** Numbers the distinct deliveries of the whole run, so no two are ever the same bytes. */
+let deliveries = 0;
+
+/**
+ * Distinct signed deliveries, one per call: smallBody() with its messageId numbered, so each has a
+ * delivery id of its own (the job id in queued mode: a repeated body would add no job). Signed
+ * here, per call, by the load generator: the servers see only our scheme's header.
+ */
+export function distinctDeliveries(now = new Date()): () => { body: string; headers: Record<string, string> } {
+  const template = smallBody(now);
+  const messageId = '"msg_01J9ZP6Q8R2T"';
+  const at = template.indexOf(messageId);
+  if (at === -1) throw new Error('smallBody() no longer has the messageId distinctDeliveries numbers');
+  const head = `${template.slice(0, at)}"msg_`;
+  const tail = `"${template.slice(at + messageId.length)}`;
+  return () => {
+    const body = `${head}${String(deliveries++).padStart(9, '0')}${tail}`;
+    return { body, headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` } };
+  };
+}

@@ -1,9 +1,10 @@
 import { HTTP_CONTENDERS, type HttpContender, type HttpStats } from './http.js';
 import type { MemoryResult } from './memory.js';
 import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, OURS_WITHOUT_OTEL, type MicroResult } from './micro.js';
+import { QUEUE_CONTENDERS, type QueueResult } from './queue.js';
 import { markdownTable, megabytes, ratio } from './table.js';
 
-// The targets of issues 6 and 10, each checked against this run's own figures (only those of the
+// The targets of issues 6, 9 and 10, each checked against this run's own figures (only those of the
 // sections that ran, with --only).
 
 export interface Measured {
@@ -11,6 +12,8 @@ export interface Measured {
   readonly largeBody?: MicroResult | undefined;
   readonly http?: ReadonlyMap<HttpContender, HttpStats> | undefined;
   readonly memory?: MemoryResult | undefined;
+  /** Without its figures when the section was skipped (no redis-server): then it sets no targets. */
+  readonly queue?: QueueResult | undefined;
 }
 
 interface Target {
@@ -21,7 +24,7 @@ interface Target {
 
 const MB = 1024 * 1024;
 
-export function targets({ perDelivery, largeBody, http, memory }: Measured): Target[] {
+export function targets({ perDelivery, largeBody, http, memory, queue }: Measured): Target[] {
   const rows: Target[] = [];
   if (perDelivery !== undefined) {
     const receiveRatio = perDelivery.ns.get(OURS)! / perDelivery.ns.get(FLOOR)!;
@@ -38,6 +41,28 @@ export function targets({ perDelivery, largeBody, http, memory }: Measured): Tar
     const growth = Math.max(memory.heapGrowth.receive, memory.heapGrowth.middleware);
     rows.push({ target: 'heap growth < 5 MB over 100,000 deliveries', measured: megabytes(growth), met: growth < 5 * MB });
     rows.push({ target: 'peak RSS < 250 MB with 100 concurrent 1 MiB bodies', measured: megabytes(memory.peakRss), met: memory.peakRss < 250 * MB });
+  }
+  if (queue !== undefined) rows.push(...queueTargets(queue));
+  return rows;
+}
+
+function queueTargets({ http, workers }: QueueResult): Target[] {
+  const rows: Target[] = [];
+  const ours = http?.get('queueOurs');
+  const bare = http?.get('queueBare');
+  if (ours !== undefined && bare !== undefined) {
+    const rps = ours.requestsPerSecond / bare.requestsPerSecond;
+    const cpu = bare.cpuPerRequest / ours.cpuPerRequest;
+    rows.push({ target: 'queued middleware on node:http ≥ 0.9 × the bare queue.add handler, in requests/s', measured: ratio(rps), met: rps >= 0.9 });
+    rows.push({ target: 'queued middleware on node:http ≥ 0.9 × the bare queue.add handler, on server CPU per request', measured: ratio(cpu), met: cpu >= 0.9 });
+  }
+  if (http !== undefined) {
+    const mismatched = [...http].filter(([, stats]) => !stats.jobsMatch).map(([name]) => QUEUE_CONTENDERS[name].label);
+    rows.push({ target: 'every 202 stored one job, on every queued server', measured: mismatched.length === 0 ? 'yes' : `not on: ${mismatched.join(', ')}`, met: mismatched.length === 0 });
+  }
+  if (workers !== undefined) {
+    const jobs = workers.ours.jobsPerSecond / workers.bare.jobsPerSecond;
+    rows.push({ target: 'createWebhookWorker (no-op handler) ≥ 0.9 × a bare BullMQ Worker (no-op processor), in jobs/s', measured: ratio(jobs), met: jobs >= 0.9 });
   }
   return rows;
 }
