@@ -35,11 +35,14 @@ export function forkCompiled(dir: 'servers' | 'workers', name: string, args: rea
   return fork(file, args, { execArgv: ['--expose-gc', ...cpuProfile(name)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
-/** `BENCH_CPU_PROF=<name>,…` writes a V8 CPU profile of those children to bench/profiles/ (open one in Chrome DevTools). */
+/**
+ * `BENCH_CPU_PROF=<name>,…` writes a V8 CPU profile of those children to bench/profiles/ (open one
+ * in Chrome DevTools), sampled every 100 µs: a request costs tens of µs, so the default 1 ms is too coarse.
+ */
 function cpuProfile(name: string): string[] {
   const names = process.env['BENCH_CPU_PROF']?.split(',') ?? [];
   if (!names.includes(name)) return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('../../profiles', import.meta.url))}`];
+  return ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${fileURLToPath(new URL('../../profiles', import.meta.url))}`];
 }
 
 /** Starts the compiled `servers/<name>.js` (given `args`) and waits until it listens. */

@@ -42,15 +42,15 @@ export function authenticate(body: BodyInput, signature: unknown, keys: readonly
 const notJson = (reason: string): WebhookPayloadError =>
   new WebhookPayloadError('invalid_json', `Body is not valid JSON: ${reason}`);
 
-/** The authenticated bytes as a JSON value; strict UTF-8, so no byte is silently replaced. */
-export function parseJson(body: BodyInput): unknown {
-  let text: string;
-  if (typeof body === 'string') {
-    text = body;
-  } else {
-    if (!isUtf8(body)) throw notJson('it is not UTF-8');
-    text = (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)).toString('utf8');
-  }
+/** The authenticated bytes as text; strict UTF-8, so no byte is silently replaced. */
+export function utf8Text(body: BodyInput): string {
+  if (typeof body === 'string') return body;
+  if (!isUtf8(body)) throw notJson('it is not UTF-8');
+  return (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)).toString('utf8');
+}
+
+/** That text as a JSON value. */
+export function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -58,6 +58,9 @@ export function parseJson(body: BodyInput): unknown {
     throw notJson('it could not be parsed');
   }
 }
+
+/** The authenticated bytes as a JSON value. */
+export const parseJson = (body: BodyInput): unknown => parseJsonText(utf8Text(body));
 
 /** 400 for JSON nested deeper than `MAX_DEPTH` (checked without recursing deeper than that itself). */
 function checkDepth(json: unknown): void {

@@ -9,7 +9,19 @@ import {
   type WebhookEvent,
 } from './events.js';
 import { resolveSettings, type ReceiverOptions, type Settings } from './options.js';
-import { authenticate, checkFreshness, checkSize, eventValidator, keysFor, parseJson, validate, type EventValidator, type Validated } from './pipeline.js';
+import {
+  authenticate,
+  checkFreshness,
+  checkSize,
+  eventValidator,
+  keysFor,
+  parseJson,
+  parseJsonText,
+  utf8Text,
+  validate,
+  type EventValidator,
+  type Validated,
+} from './pipeline.js';
 import type { DedupeStore } from './stores/types.js';
 import type { DeliveryQueue, ProcessResult, StoredDelivery } from './queue/types.js';
 import type { KeyObject } from 'node:crypto';
@@ -55,6 +67,8 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   readonly #registrations: Registration[] = [];
   /** Event name → its handlers in registration order; rebuilt lazily after on/off. */
   readonly #handlersByName = new Map<string, readonly EventHandler<unknown>[]>();
+  /** Event name → its registrations, for the worker (which skips those already done); rebuilt lazily after on/off. */
+  readonly #registrationsByName = new Map<string, readonly Registration[]>();
   readonly #errorObservers: ErrorObserver[] = [];
   readonly #core: ReceiverCore;
   /** Spans, metrics and logs (src/telemetry/): every delivery passes through it. */
@@ -98,12 +112,14 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const added = patterns.map((pattern) => ({ pattern, handler, key: `${pattern}#${this.#registered(pattern) + 1}` }));
     this.#registrations.push(...added);
     this.#handlersByName.clear();
+    this.#registrationsByName.clear();
     return () => {
       for (const registration of added) {
         const index = this.#registrations.indexOf(registration);
         if (index !== -1) this.#registrations.splice(index, 1);
       }
       this.#handlersByName.clear();
+      this.#registrationsByName.clear();
     };
   }
 
@@ -167,44 +183,55 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   #receive(input: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
     const keys = this.#settings.keys;
     if (keys === undefined) return this.#receiveWithResolver(input);
+    let text: string;
     let validated: Validated;
     try {
-      validated = this.#admit(input, keys);
+      text = this.#authenticate(input, keys);
+      validated = this.#validate(text);
     } catch (error) {
       throw this.#fail(error);
     }
-    return this.#deliver(validated, input);
+    return this.#deliver(validated, input, text);
   }
 
   async #receiveWithResolver(input: ReceiveInput): Promise<ReceiveResult<unknown>> {
+    let text: string;
     let validated: Validated;
     try {
       assertRawBody(input.body);
-      validated = this.#admit(input, await keysFor(this.#settings, { headers: input.headers ?? {}, url: input.url }));
+      text = this.#authenticate(input, await keysFor(this.#settings, { headers: input.headers ?? {}, url: input.url }));
+      validated = this.#validate(text);
     } catch (error) {
       throw this.#fail(error);
     }
-    return this.#deliver(validated, input);
+    return this.#deliver(validated, input, text);
   }
 
-  /** Every check on the delivery itself, in DESIGN.md's order: nothing unverified is parsed. */
-  #admit({ body, signature }: ReceiveInput, keys: readonly KeyObject[]): Validated {
-    const settings = this.#settings;
+  // Every check on the delivery itself, in DESIGN.md's order, in two steps: the bytes, then what
+  // they say. Nothing unverified is parsed; the text is decoded once, for JSON.parse and the queue.
+
+  /** Size, signature, strict UTF-8: the verified body as text. */
+  #authenticate({ body, signature }: ReceiveInput, keys: readonly KeyObject[]): string {
     assertRawBody(body);
-    checkSize(body, settings.limit);
+    checkSize(body, this.#settings.limit);
     authenticate(body, signature, keys);
-    const json = parseJson(body);
-    const validated = validate(json, this.#schemas, settings.rejectUnknownEvents);
+    return utf8Text(body);
+  }
+
+  /** JSON, the event's schema, freshness. */
+  #validate(text: string): Validated {
+    const settings = this.#settings;
+    const validated = validate(parseJsonText(text), this.#schemas, settings.rejectUnknownEvents);
     checkFreshness(validated.event.timestamp, settings);
     return validated;
   }
 
   /** The step after freshness, one seam with two sides: inline (claim, run the handlers, commit or release) or queued (enqueue). */
-  #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
+  #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput, text: string): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
     if (!validated.known) return { outcome: 'ignored', event: validated.event };
     const { event } = validated;
     const context = new DeliveryContext(body, headers, url);
-    if (this.#settings.queue !== undefined) return this.#enqueue(event, body, context, this.#settings.queue);
+    if (this.#settings.queue !== undefined) return this.#enqueue(event, text, context, this.#settings.queue);
     if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
     const failures = runHandlers(this.#handlersFor(event.event), event, context, this.#observer.runHandler);
     return isThenable(failures)
@@ -237,13 +264,13 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 
   /** Queued mode: the answer waits for the queue's acknowledgement, so a 2xx means the delivery is stored. */
-  async #enqueue(event: KnownEvent, body: BodyInput, context: DeliveryContext, queue: DeliveryQueue): Promise<ReceiveResult<unknown>> {
+  async #enqueue(event: KnownEvent, body: string, context: DeliveryContext, queue: DeliveryQueue): Promise<ReceiveResult<unknown>> {
     let stored;
     try {
       stored = await queue.enqueue({
         id: context.id,
         event: event.event,
-        body: typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+        body,
         headers: context.headers,
         url: context.url,
         trace: currentTraceCarrier(), // the delivery span is active here: the worker's spans continue its trace
@@ -264,11 +291,23 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     if (!validated.known) return { event: validated.event, done: job.done, failures: [] };
     const { event } = validated;
     const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id);
-    const pending = this.#registrationsFor(event.event).filter((r) => !job.done.includes(r.key));
+    const registrations = this.#registrationsFor(event.event);
+    const pending = job.done.length === 0 ? registrations : registrations.filter((r) => !job.done.includes(r.key));
     const run = this.#observer.runHandler;
-    const settled = await Promise.allSettled(pending.map(async (r) => run(r.handler as EventHandler<unknown>, event, context)));
     const done = [...job.done];
     const failures: unknown[] = [];
+    if (pending.length === 1) {
+      // The usual case, one handler: awaited as it is, without allSettled's promise per handler.
+      const [only] = pending as [Registration];
+      try {
+        await run(only.handler as EventHandler<unknown>, event, context);
+        done.push(only.key);
+      } catch (error) {
+        failures.push(error);
+      }
+      return { event, done, failures };
+    }
+    const settled = await Promise.allSettled(pending.map(async (r) => run(r.handler as EventHandler<unknown>, event, context)));
     settled.forEach((result, index) => {
       if (result.status === 'fulfilled') done.push(pending[index]!.key);
       else failures.push(result.reason);
@@ -298,7 +337,12 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 
   #registrationsFor(name: string): readonly Registration[] {
-    return this.#registrations.filter((r) => matches(r.pattern, name));
+    let registrations = this.#registrationsByName.get(name);
+    if (registrations === undefined) {
+      registrations = this.#registrations.filter((r) => matches(r.pattern, name));
+      this.#registrationsByName.set(name, registrations);
+    }
+    return registrations;
   }
 
   /** How many handlers are registered for exactly this pattern. */

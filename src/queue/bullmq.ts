@@ -61,7 +61,7 @@ export class BullMQDeliveryQueue implements DeliveryQueue {
    * Resolves once Redis has the job. BullMQ answers a copy (a job id it already holds) exactly like
    * a new job, so a copy is `'queued'` too; it adds no second job either way.
    */
-  async enqueue(delivery: QueuedDelivery): Promise<'queued'> {
+  enqueue(delivery: QueuedDelivery): Promise<'queued'> {
     const data: DeliveryJobData = { body: delivery.body, headers: delivery.headers };
     if (delivery.url !== undefined) data.url = delivery.url;
     if (delivery.trace !== undefined) data.trace = { ...delivery.trace };
@@ -74,19 +74,29 @@ export class BullMQDeliveryQueue implements DeliveryQueue {
       // Failed jobs are the dead letters: kept until someone retries or removes them.
       removeOnFail: false,
     };
-    await withTimeout(this.queue.add(delivery.event, data, options), this.#enqueueTimeout);
-    return 'queued';
+    return queuedWithin(this.queue.add(delivery.event, data, options), this.#enqueueTimeout);
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not acknowledge the job within ${ms} ms`)), ms);
+/**
+ * `'queued'` once `added` resolves; its error when it rejects; a timeout error when it takes longer
+ * than `ms`. One promise and one timer per job (this is on every queued request's path).
+ */
+function queuedWithin(added: Promise<unknown>, ms: number): Promise<'queued'> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Redis did not acknowledge the job within ${ms} ms`)), ms);
+    // Both outcomes are handled, so a late failure of an add no longer waited for is not an unhandled rejection.
+    added.then(
+      () => {
+        clearTimeout(timer);
+        resolve('queued');
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  // A late failure of an add we stopped waiting for must not become an unhandled rejection.
-  promise.catch(() => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export interface WebhookWorkerOptions extends Omit<WorkerOptions, 'connection'> {
