@@ -11,7 +11,8 @@ import { targets, targetsTable } from './targets.js';
 // (or micro, memory, queue) runs one section and the targets it measures:
 // `npm run bench -- --quick --only http`. An A/B of a few HTTP servers, with rounds of your choice:
 // `npm run bench -- --only http --servers limit,rawBodyLimit,oursNode --rounds 10 --seconds 3`;
-// of a few queued ones: `npm run bench -- --only queue --servers queueOurs,queueBare,queueBareOptions`.
+// of a few queued ones: `npm run bench -- --only queue --servers queueOurs,queueBare,queueBareOptions`
+// (see QUEUE_CONTENDERS in bench/queue.ts).
 // `BENCH_CPU_PROF=queue-ours,queue-bare npm run bench -- --only queue` profiles those children.
 
 const SECTIONS = ['micro', 'http', 'memory', 'queue'] as const;

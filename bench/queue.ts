@@ -28,6 +28,13 @@ export const QUEUE_CONTENDERS = {
   queueBareHeaders: { server: 'queue-bare', extras: 'headers', label: 'by hand + headers and url in the job' },
   queueBareOptions: { server: 'queue-bare', extras: 'options', label: "by hand + the receiver's job options (attempts, backoff, retention)" },
   queueBareTimeout: { server: 'queue-bare', extras: 'timeout', label: 'by hand + the 3 s timeout race' },
+  // Both again on a node-redis client without its per-command timeout, for what that costs each.
+  queueOursNoCommandTimeout: {
+    server: 'queue-ours',
+    extras: 'no-command-timeout',
+    label: 'aicommerce-webhooks middleware, queued, node-redis commandOptions: { timeout: 0 }',
+  },
+  queueBareNoCommandTimeout: { server: 'queue-bare', extras: 'no-command-timeout', label: 'by hand, node-redis commandOptions: { timeout: 0 }' },
 } as const;
 
 export type QueueContender = keyof typeof QUEUE_CONTENDERS;
@@ -352,6 +359,17 @@ function queueTable(
     integer(s.ok),
     s.jobsMatch ? 'yes' : 'NO',
   ]);
+  // The target's ratio, then the same gap in two parts: the receiver against the bare handler that
+  // stores the same job (its pipeline and adapter), and that handler against the bare one (the job's content).
+  const pairs: [string, string, string][] = [
+    ['queued middleware ÷ by hand (the target)', 'queueOurs', 'queueBare'],
+    ['queued middleware ÷ by hand storing the same job', 'queueOurs', 'queueBareAsOurs'],
+    ['by hand storing the same job ÷ by hand', 'queueBareAsOurs', 'queueBare'],
+    ["queued middleware ÷ by hand, both without node-redis's command timeout", 'queueOursNoCommandTimeout', 'queueBareNoCommandTimeout'],
+  ];
+  const ratioRows = pairs
+    .filter(([, a, b]) => http.has(a) && http.has(b))
+    .map(([what, a, b]) => [what, ratio(http.get(a)!.requestsPerSecond / http.get(b)!.requestsPerSecond), ratio(http.get(b)!.cpuPerRequest / http.get(a)!.cpuPerRequest)]);
   const aofRows = [...aof].map(([name, s]) => [
     `${label(name)}, Redis with appendfsync everysec`,
     integer(s.requestsPerSecond),
@@ -392,6 +410,7 @@ function queueTable(
       ['server', 'requests/s', '× by hand', 'server CPU per request', 'inverse × by hand', 'Redis CPU per request', 'p99', 'non-2xx + errors', '202s', 'one job per 202'],
       httpRows,
     ),
+    markdownTable(['ratio', 'requests/s', 'inverse CPU per request'], ratioRows),
     `What durability costs: one round each on a redis-server with --appendonly yes --appendfsync everysec (same load; × the run above without it):`,
     markdownTable(['server', 'requests/s', '× without AOF', 'server CPU per request', 'Redis CPU per request', 'p99', 'non-2xx + errors', 'one job per 202'], aofRows),
     `The answer's p99 under ${options.latencyConnections} connections (${options.rounds} alternating rounds of ${options.seconds} s; median of the rounds' p99):`,

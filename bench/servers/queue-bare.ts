@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
-import { openQueue, QUEUED_BODY, QUEUED_HEADERS } from './queue-connection.js';
+import { extras as extrasGiven, openQueue, QUEUED_BODY, QUEUED_HEADERS } from './queue-connection.js';
 import { serve } from './serve.js';
 import { verify } from './verify.js';
 
@@ -11,7 +11,7 @@ import { verify } from './verify.js';
 // job options the receiver writes, retries and retention: JSON in `argv[5]`, recorded from a
 // receiver by the parent) and `timeout` (the race against the 3 s enqueue timeout).
 const queue = await openQueue();
-const extras = new Set((process.argv[4] ?? '').split(',').filter((extra) => extra !== ''));
+const extras = extrasGiven();
 const storeHeaders = extras.has('headers');
 const options = extras.has('options') ? (JSON.parse(process.argv[5] ?? 'null') as JobsOptions) : {};
 const raceTimeout = extras.has('timeout');
