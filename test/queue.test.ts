@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { Queue } from 'bullmq';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -311,6 +313,37 @@ describeRedis('queued mode when Redis is unreachable', () => {
     expect(stored.map((job) => JSON.parse(job.data.body).data.storeId)).toEqual(['during']);
     await tq.close();
     await server.stop();
+  });
+
+  it('an add that fails at once (a client without its offline queue, Redis stopped) is answered 503 at once, not after the enqueue timeout', async () => {
+    const server = await startRedisServer();
+    const client = await connectClient(server.url); // disableOfflineQueue: commands fail while Redis is away
+    const queue = new Queue(`aicommerce-test-${randomUUID()}`, { connection: client });
+    queue.on('error', () => {});
+    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, enqueueTimeout: 10_000 }) });
+    const errors: WebhookError[] = [];
+    webhooks.onError((error) => void errors.push(error));
+    const app = http.createServer(express().use(WEBHOOK_PATH, webhooks.middleware()));
+    const post = ({ body, headers }: { body: string; headers: Record<string, string> }) => request(app).post(WEBHOOK_PATH).set(headers).send(body);
+    const before = createDelivery('product.added', { ...sampleEvents['product.added'], storeId: 'before' }, { secret });
+    const during = createDelivery('product.added', { ...sampleEvents['product.added'], storeId: 'during' }, { secret });
+    try {
+      expect((await post(before)).status).toBe(202);
+      await server.stop();
+      const started = performance.now();
+      const down = await post(during);
+      const elapsed = performance.now() - started;
+      expect(down.status).toBe(503);
+      expect(down.body).toEqual({ error: 'Delivery queue unavailable; nothing was stored', code: 'queue_unavailable' });
+      expect(elapsed).toBeLessThan(2_000); // the client's own failure, well before the 10 s timeout
+      const unavailable = errors.find((e) => e.code === 'queue_unavailable');
+      expect(unavailable).toBeDefined();
+      expect(String((unavailable!.cause as Error | undefined)?.message)).not.toMatch(/did not acknowledge/);
+    } finally {
+      await queue.close().catch(() => {});
+      await client.close().catch(() => {});
+      await server.stop();
+    }
   });
 });
 
