@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingHeaders } from './options.js';
+import type { IncomingHeaders } from './request.js';
 import type { BodyInput } from './signature.js';
 
 /** What a handler gets besides the event. */

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { WebhookError } from './errors.js';
 import type { anyEnvelopeSchema } from './events.js';
-import type { IncomingHeaders, Settings } from './options.js';
+import type { Settings } from './options.js';
+import type { IncomingHeaders } from './request.js';
 import type { ProcessResult, StoredDelivery } from './queue/types.js';
-import type { DeliveryFacts } from './telemetry/facts.js';
+import type { DeliveryFacts } from './telemetry/logger.js';
 import type { BodyInput } from './signature.js';
 
 // The receiver's surface as the adapters (src/http/*) and the other subpaths see it. It lives apart

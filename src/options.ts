@@ -6,15 +6,9 @@ import type { DedupeStore } from './stores/types.js';
 import { MemoryDedupeStore } from './stores/memory.js';
 import type { DeliveryQueue } from './queue/types.js';
 import type { WebhookLogger } from './telemetry/logger.js';
+import type { RequestInfo } from './request.js';
 
-/** Request headers as Node gives them (lower-case names). */
-export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
-
-/** What a secret resolver can look at to choose a secret (e.g. a store id header or path). */
-export interface RequestInfo {
-  readonly headers: IncomingHeaders;
-  readonly url: string | undefined;
-}
+export type { IncomingHeaders, RequestInfo } from './request.js';
 
 /** Chooses the secret(s) per request, e.g. per store. No secret (`undefined`, `''`, `[]`) → 401. */
 export type SecretResolver = (request: RequestInfo) => Secrets | undefined | Promise<Secrets | undefined>;

@@ -1,24 +1,17 @@
-import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { afterAll, expect, it } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue, createWebhookWorker } from 'aicommerce-webhooks/bullmq';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
+import { registerTracing } from './helpers/otel.js';
 import { openTestQueue, waitUntil } from './helpers/queue.js';
 import { describeRedis, useRedis } from './helpers/redis.js';
 
 // Queued mode with the OpenTelemetry SDK registered, on real Redis and BullMQ: the job carries the
 // receiving delivery's trace context, and the worker's handler spans continue that trace.
 
-const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-provider.register({ propagator: new W3CTraceContextPropagator() });
-afterAll(async () => {
-  await provider.shutdown();
-  trace.disable();
-});
+const tracing = registerTracing(); // the Node SDK's defaults: W3C trace context
+afterAll(() => tracing.shutdown());
 
 const secret = 'whsec_queued_traces';
 
@@ -36,9 +29,9 @@ describeRedis('queued mode and OpenTelemetry', () => {
       const result = await context.with(ROOT_CONTEXT, () => webhooks.receive({ body, signature: headers['x-webhook-signature'] }));
       expect(result.outcome).toBe('queued');
       await waitUntil(() => handled, (n) => n === 1, 10_000, 'the handler');
-      await waitUntil(() => exporter.getFinishedSpans().length, (n) => n >= 2, 5_000, 'both spans');
+      await waitUntil(() => tracing.spans().length, (n) => n >= 2, 5_000, 'both spans');
 
-      const spans = exporter.getFinishedSpans();
+      const spans = tracing.spans();
       const receiving = spans.find((s) => s.name === 'aicommerce.webhook.delivery')!;
       const handler = spans.find((s) => s.name === 'aicommerce.webhook.handler')!;
       expect(receiving.attributes).toMatchObject({ 'aicommerce.webhook.outcome': 'queued', 'http.response.status_code': 202, 'aicommerce.webhook.event': 'product.added' });

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type BackoffOptions, type ConnectionOptions, type Job, type JobsOptions, type Queue, type WorkerOptions } from 'bullmq';
 import { coreOf } from '../core.js';
 import { WebhookError, WebhookHandlerError } from '../errors.js';
-import type { IncomingHeaders } from '../options.js';
+import type { IncomingHeaders } from '../request.js';
 import { attemptsFor, cappedDelay, DEFAULT_RETRY, resolveRetry, type RetryPolicy } from './retry.js';
 import type { DeliveryQueue, QueuedDelivery } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { IncomingHeaders } from '../options.js';
+import type { IncomingHeaders } from '../request.js';
 
 // Queued mode's seam, free of any queue library: the receiver stores a delivery here instead of
 // running the handlers, and a worker (src/queue/bullmq.ts) runs them later through the same dispatch.

@@ -1,15 +1,11 @@
 import { WebhookError, WebhookHandlerError } from '../errors.js';
 import { DeliveryContext } from '../context.js';
 import type { ReceiveInput, ReceiveResult } from '../core.js';
+import type { DeliveryFacts } from './logger.js';
 
 // What logs and spans say about a delivery besides its outcome: its event name and its id. They
 // are worked out after the fact, from the input and how it ended, and only when something records
 // them, so the pipeline carries nothing extra for them.
-
-export interface DeliveryFacts {
-  event?: string;
-  deliveryId?: string;
-}
 
 /** Codes that can only happen once the signature matched: the body is the sender's, its id means something. */
 const AUTHENTIC = new Set<string>([

@@ -1,5 +1,10 @@
 import { WebhookPayloadError, type PayloadIssue, type WebhookError } from '../errors.js';
-import type { DeliveryFacts } from './facts.js';
+
+/** What logs and spans say about a delivery besides its outcome (worked out in facts.ts). */
+export interface DeliveryFacts {
+  event?: string;
+  deliveryId?: string;
+}
 
 /**
  * A pino-style logger: pino itself, a pino child logger, or anything with `warn(obj, msg)` and

@@ -14,7 +14,7 @@ import {
   SPAN_DELIVERY,
   SPAN_HANDLER,
 } from './names.js';
-import type { DeliveryFacts } from './facts.js';
+import type { DeliveryFacts } from './logger.js';
 
 export type Handler = (event: unknown, context: DeliveryContext) => unknown;
 
