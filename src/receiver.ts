@@ -109,8 +109,12 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const patterns = typeof names === 'string' ? [names] : [...names];
     if (patterns.length === 0) throw new TypeError('on(): name at least one event');
     for (const pattern of patterns) this.#checkPattern(pattern);
-    const added = patterns.map((pattern) => ({ pattern, handler, key: `${pattern}#${this.#registered(pattern) + 1}` }));
-    this.#registrations.push(...added);
+    const added: Registration[] = [];
+    for (const pattern of patterns) {
+      const registration = { pattern, handler, key: `${pattern}#${this.#registered(pattern) + 1}` };
+      this.#registrations.push(registration); // one at a time: the next key of the same pattern counts it
+      added.push(registration);
+    }
     this.#handlersByName.clear();
     this.#registrationsByName.clear();
     return () => {
@@ -293,25 +297,11 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id);
     const registrations = this.#registrationsFor(event.event);
     const pending = job.done.length === 0 ? registrations : registrations.filter((r) => !job.done.includes(r.key));
-    const run = this.#observer.runHandler;
+    // The inline dispatch, once per handler: each one's own outcome is what the job records.
+    const outcomes = await Promise.all(pending.map((r) => runHandlers([r.handler as EventHandler<unknown>], event, context, this.#observer.runHandler)));
     const done = [...job.done];
     const failures: unknown[] = [];
-    if (pending.length === 1) {
-      // The usual case, one handler: awaited as it is, without allSettled's promise per handler.
-      const [only] = pending as [Registration];
-      try {
-        await run(only.handler as EventHandler<unknown>, event, context);
-        done.push(only.key);
-      } catch (error) {
-        failures.push(error);
-      }
-      return { event, done, failures };
-    }
-    const settled = await Promise.allSettled(pending.map(async (r) => run(r.handler as EventHandler<unknown>, event, context)));
-    settled.forEach((result, index) => {
-      if (result.status === 'fulfilled') done.push(pending[index]!.key);
-      else failures.push(result.reason);
-    });
+    outcomes.forEach((failed, index) => (failed === undefined ? done.push(pending[index]!.key) : failures.push(...failed)));
     return { event, done, failures };
   }
 

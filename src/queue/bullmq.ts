@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type BackoffOptions, type ConnectionOptions, type Job, type JobsOptions, type Queue, type WorkerOptions } from 'bullmq';
 import { coreOf } from '../core.js';
-import { WebhookError, WebhookHandlerError } from '../errors.js';
+import { WebhookError, WebhookHandlerError, WebhookPayloadError } from '../errors.js';
 import type { IncomingHeaders } from '../request.js';
 import { attemptsFor, cappedDelay, DEFAULT_RETRY, resolveRetry, type RetryPolicy } from './retry.js';
 import type { DeliveryQueue, QueuedDelivery } from './types.js';
@@ -124,8 +124,9 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
         const { body, headers, url, trace } = job.data;
         result = await core.process({ body, headers, url, trace }, { id: job.id!, attempt: job.attemptsStarted, done });
       } catch (error) {
-        // It no longer matches its schema: no retry can change that.
-        throw Object.assign(new UnrecoverableError(describeFailure(error)), { cause: error });
+        // It no longer matches its schema (a deploy changed it): no retry can change that.
+        if (error instanceof WebhookPayloadError) throw Object.assign(new UnrecoverableError(describeFailure(error)), { cause: error });
+        throw error;
       }
       if (result.failures.length === 0) return;
       if (result.done.length > done.length) await job.updateData({ ...job.data, done: [...result.done] });
