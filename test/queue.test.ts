@@ -279,16 +279,21 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
 });
 
 describeRedis('queued mode when Redis is unreachable', () => {
-  it('answers 503 queue_unavailable with Retry-After within the enqueue timeout and stores nothing; the retry once Redis is back is stored', async () => {
-    const server = await startRedisServer();
-    const tq = await openTestQueue(server.url);
-    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue: tq.queue, enqueueTimeout: 500 }) });
+  /** Express with a queued receiver on `queue`, what its onError heard, and two deliveries: one before the outage, one during it. */
+  function queuedServer(queue: Queue, enqueueTimeout: number) {
+    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, enqueueTimeout }) });
     const errors: WebhookError[] = [];
     webhooks.onError((error) => void errors.push(error));
     const app = http.createServer(express().use(WEBHOOK_PATH, webhooks.middleware()));
     const post = ({ body, headers }: { body: string; headers: Record<string, string> }) => request(app).post(WEBHOOK_PATH).set(headers).send(body);
-    const before = createDelivery('product.added', { ...sampleEvents['product.added'], storeId: 'before' }, { secret });
-    const during = createDelivery('product.added', { ...sampleEvents['product.added'], storeId: 'during' }, { secret });
+    const delivery = (storeId: string) => createDelivery('product.added', { ...sampleEvents['product.added'], storeId }, { secret });
+    return { errors, post, before: delivery('before'), during: delivery('during') };
+  }
+
+  it('answers 503 queue_unavailable with Retry-After within the enqueue timeout and stores nothing; the retry once Redis is back is stored', async () => {
+    const server = await startRedisServer();
+    const tq = await openTestQueue(server.url);
+    const { errors, post, before, during } = queuedServer(tq.queue, 500);
     try {
       expect((await post(before)).status).toBe(202);
       await server.stop();
@@ -320,13 +325,7 @@ describeRedis('queued mode when Redis is unreachable', () => {
     const client = await connectClient(server.url); // disableOfflineQueue: commands fail while Redis is away
     const queue = new Queue(`aicommerce-test-${randomUUID()}`, { connection: client });
     queue.on('error', () => {});
-    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, enqueueTimeout: 10_000 }) });
-    const errors: WebhookError[] = [];
-    webhooks.onError((error) => void errors.push(error));
-    const app = http.createServer(express().use(WEBHOOK_PATH, webhooks.middleware()));
-    const post = ({ body, headers }: { body: string; headers: Record<string, string> }) => request(app).post(WEBHOOK_PATH).set(headers).send(body);
-    const before = createDelivery('product.added', { ...sampleEvents['product.added'], storeId: 'before' }, { secret });
-    const during = createDelivery('product.added', { ...sampleEvents['product.added'], storeId: 'during' }, { secret });
+    const { errors, post, before, during } = queuedServer(queue, 10_000);
     try {
       expect((await post(before)).status).toBe(202);
       await server.stop();
