@@ -40,7 +40,7 @@ const HEADERS: Readonly<Record<number, Record<string, { description: string; req
 export interface AnswerScope {
   /** A dedupe store is used (inline mode): duplicates, `in_flight` and `store_unavailable` can happen. */
   readonly dedupe: boolean;
-  /** Queued mode: 202 once stored, 200 for a copy already stored, `queue_unavailable`; handlers run in workers. */
+  /** Queued mode: 202 once stored, `queue_unavailable`; 200 `duplicate` where the queue tells a copy apart (BullMQDeliveryQueue answers a copy 202); handlers run in workers. */
   readonly queue: boolean;
   /** Timestamps are checked (`tolerance` is not `false`). */
   readonly tolerance: boolean;
