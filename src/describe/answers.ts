@@ -4,7 +4,7 @@ import { answerForError, answerForResult } from '../http/answers.js';
 import type { JsonSchema } from './json-schema.js';
 import type { OpenAPIResponse } from './types.js';
 
-// The answers of DESIGN.md's status table as OpenAPI responses. Which code answers with which
+// The answers of the status table (README.md) as OpenAPI responses. Which code answers with which
 // status comes from STATUS_BY_CODE, and the examples are the bodies the adapters really write,
 // so neither can drift from the code; only the sentences below are written by hand.
 
