@@ -28,10 +28,13 @@ function ask<Type extends Message['type']>(child: ChildProcess, request: Request
   });
 }
 
-/** The compiled `<dir>/<name>.js` beside this file (bench/.build/bench, `npm run bench` builds it), forked with `args`. */
-export function forkCompiled(dir: 'servers' | 'workers', name: string, args: readonly string[]): ChildProcess {
+/**
+ * The compiled `<dir>/<name>.js` beside this file (bench/.build/bench, `npm run bench` builds it),
+ * or in another build of the bench (`--baseline`), forked with `args`.
+ */
+export function forkCompiled(dir: 'servers' | 'workers', name: string, args: readonly string[], benchDir: URL = new URL('./', import.meta.url)): ChildProcess {
   if (!import.meta.url.endsWith('.js')) throw new Error('run the compiled bench (npm run bench): its servers run as JavaScript, as users run them');
-  const file = fileURLToPath(new URL(`./${dir}/${name}.js`, import.meta.url));
+  const file = fileURLToPath(new URL(`./${dir}/${name}.js`, benchDir));
   return fork(file, args, { execArgv: ['--expose-gc', ...cpuProfile(name)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
@@ -46,8 +49,8 @@ function cpuProfile(name: string): string[] {
 }
 
 /** Starts the compiled `servers/<name>.js` (given `args`) and waits until it listens. */
-export async function startServer(name: string, args: readonly string[] = []): Promise<ServerProcess> {
-  const child = forkCompiled('servers', name, args);
+export async function startServer(name: string, args: readonly string[] = [], benchDir?: URL): Promise<ServerProcess> {
+  const child = forkCompiled('servers', name, args, benchDir);
   const [listening] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => Promise.reject(new Error(`bench server ${name} exited with ${String(code)}`))),

@@ -27,7 +27,14 @@ export interface HttpOptions {
   readonly connections: number;
   /** Only these servers (an A/B of a few rows); default every one. */
   readonly only?: readonly HttpContender[] | undefined;
+  /** Also run each of our servers as built from this commit (`--baseline <ref>`), in the same rounds. */
+  readonly baseline?: { readonly commit: string; readonly benchDir: URL } | undefined;
 }
+
+/** A row of the section: a contender, or our contender as the baseline commit builds it (`<name>@base`). */
+type Row = HttpContender | `${HttpContender}@base`;
+
+const contenderOf = (row: Row): HttpContender => row.replace(/@base$/, '') as HttpContender;
 
 export const isHttpContender = (name: string): name is HttpContender => Object.hasOwn(HTTP_CONTENDERS, name);
 
@@ -59,19 +66,22 @@ async function load(url: string, seconds: number, connections: number): Promise<
   return autocannon({ url, method: 'POST', headers: signedHeaders(body), body, connections, duration: seconds });
 }
 
-export async function overHttp(options: HttpOptions): Promise<{ table: string; stats: Map<HttpContender, HttpStats> }> {
-  const names = options.only ?? (Object.keys(HTTP_CONTENDERS) as HttpContender[]);
-  const servers = new Map<HttpContender, ServerProcess>();
+export async function overHttp(options: HttpOptions): Promise<{ table: string; stats: Map<Row, HttpStats> }> {
+  const contenders = options.only ?? (Object.keys(HTTP_CONTENDERS) as HttpContender[]);
+  const names: readonly Row[] = options.baseline === undefined ? contenders : contenders.flatMap((name) => (name.startsWith('ours') ? [name, `${name}@base` as const] : [name]));
+  const servers = new Map<Row, ServerProcess>();
   try {
-    for (const [name, server] of await Promise.all(names.map(async (name) => [name, await startServer(HTTP_CONTENDERS[name].server)] as const))) {
-      servers.set(name, server);
-    }
-    const runsBefore = new Map<HttpContender, number>();
+    const start = async (name: Row): Promise<readonly [Row, ServerProcess]> => [
+      name,
+      await startServer(HTTP_CONTENDERS[contenderOf(name)].server, [], name.endsWith('@base') ? options.baseline!.benchDir : undefined),
+    ];
+    for (const [name, server] of await Promise.all(names.map(start))) servers.set(name, server);
+    const runsBefore = new Map<Row, number>();
     for (const name of names) {
       await load(servers.get(name)!.url, options.warmupSeconds, options.connections); // JIT warm-up, not counted
       runsBefore.set(name, (await servers.get(name)!.runs()).runs);
     }
-    const tallies = new Map<HttpContender, Tally>(names.map((name) => [name, { requests: 0, seconds: 0, p99s: [], ok: 0, non2xx: 0, errors: 0, cpuMicros: 0 }]));
+    const tallies = new Map<Row, Tally>(names.map((name) => [name, { requests: 0, seconds: 0, p99s: [], ok: 0, non2xx: 0, errors: 0, cpuMicros: 0 }]));
     for (let round = 0; round < options.rounds; round++) {
       for (const name of round % 2 === 0 ? names : [...names].reverse()) {
         const server = servers.get(name)!;
@@ -87,7 +97,7 @@ export async function overHttp(options: HttpOptions): Promise<{ table: string; s
         tally.errors += result.errors + result.timeouts;
       }
     }
-    const stats = new Map<HttpContender, HttpStats>();
+    const stats = new Map<Row, HttpStats>();
     for (const name of names) {
       const tally = tallies.get(name)!;
       const runs = (await servers.get(name)!.runs()).runs - runsBefore.get(name)!;
@@ -110,10 +120,10 @@ export async function overHttp(options: HttpOptions): Promise<{ table: string; s
 
 const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
 
-function httpTable(stats: ReadonlyMap<HttpContender, HttpStats>, options: HttpOptions): string {
+function httpTable(stats: ReadonlyMap<Row, HttpStats>, options: HttpOptions): string {
   const limit = stats.get('limit')?.requestsPerSecond ?? Number.NaN;
   const rows = [...stats].map(([name, s]) => [
-    HTTP_CONTENDERS[name].label,
+    name.endsWith('@base') ? `${HTTP_CONTENDERS[contenderOf(name)].label}, at ${options.baseline!.commit.slice(0, 7)}` : HTTP_CONTENDERS[contenderOf(name)].label,
     integer(s.requestsPerSecond),
     Number.isNaN(limit) ? '–' : ratio(s.requestsPerSecond / limit),
     `${s.p99.toFixed(0)} ms`,
@@ -125,11 +135,12 @@ function httpTable(stats: ReadonlyMap<HttpContender, HttpStats>, options: HttpOp
   ]);
   // The ratios the targets name; CPU per request (inverted, so higher is better for us too) is the
   // same comparison without the load generator's share of the machine in it.
-  const pairs: [string, HttpContender, HttpContender][] = [
+  const pairs: [string, Row, Row][] = [
     ['ours on node:http ÷ the limit (hand-read)', 'oursNode', 'limit'],
     ['ours on node:http ÷ the raw-body limit', 'oursNode', 'rawBodyLimit'],
     ['ours in Express 5 ÷ express.json() route', 'oursExpress', 'expressJson'],
     ['ours in Express 5 ÷ @octokit/webhooks', 'oursExpress', 'octokit'],
+    ...(['oursNode', 'oursExpress'] as const).map((name): [string, Row, Row] => [`${name} now ÷ ${name} at the baseline`, name, `${name}@base`]),
   ];
   const ratioRows = pairs.filter(([, ours, other]) => stats.has(ours) && stats.has(other)).map(([label, ours, other]) => [
     label,

@@ -1,5 +1,6 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { prepareBaseline } from './baseline.js';
 import { isHttpContender, overHttp } from './http.js';
 import { memory } from './memory.js';
 import { largeVerification, perDelivery } from './micro.js';
@@ -14,6 +15,8 @@ import { targets, targetsTable } from './targets.js';
 // of a few queued ones: `npm run bench -- --only queue --servers queueOurs,queueBare,queueBareOptions`
 // (see QUEUE_CONTENDERS in bench/queue.ts).
 // `BENCH_CPU_PROF=queue-ours,queue-bare npm run bench -- --only queue` profiles those children.
+// `npm run bench -- --only http --servers oursNode,limit --baseline main~3` also runs our servers as
+// that commit builds them, in the same rounds: today ÷ then, as a ratio from one run.
 
 const SECTIONS = ['micro', 'http', 'memory', 'queue'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -25,6 +28,7 @@ const { values: flags } = parseArgs({
     servers: { type: 'string' },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const quick = flags.quick;
@@ -64,6 +68,7 @@ const http = runs('http')
       warmupSeconds: quick ? 1 : 2,
       connections: 10,
       only: only === 'queue' ? undefined : servers?.filter(isHttpContender),
+      baseline: flags.baseline === undefined ? undefined : prepareBaseline(flags.baseline),
     })
   : undefined;
 if (http !== undefined) print(http.table);

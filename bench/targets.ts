@@ -1,4 +1,4 @@
-import { HTTP_CONTENDERS, type HttpContender, type HttpStats } from './http.js';
+import type { HttpContender, HttpStats } from './http.js';
 import type { MemoryResult } from './memory.js';
 import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, OURS_WITHOUT_OTEL, type MicroResult } from './micro.js';
 import { QUEUE_CONTENDERS, type QueueResult } from './queue.js';
@@ -10,7 +10,7 @@ import { markdownTable, megabytes, ratio } from './table.js';
 export interface Measured {
   readonly perDelivery?: MicroResult | undefined;
   readonly largeBody?: MicroResult | undefined;
-  readonly http?: ReadonlyMap<HttpContender, HttpStats> | undefined;
+  readonly http?: ReadonlyMap<HttpContender | `${HttpContender}@base`, HttpStats> | undefined;
   readonly memory?: MemoryResult | undefined;
   /** Without its figures when the section was skipped (no redis-server): then it sets no targets. */
   readonly queue?: QueueResult | undefined;
@@ -67,7 +67,7 @@ function queueTargets({ http, workers }: QueueResult): Target[] {
   return rows;
 }
 
-function httpTargets(http: ReadonlyMap<HttpContender, HttpStats>): Target[] {
+function httpTargets(http: ReadonlyMap<HttpContender | `${HttpContender}@base`, HttpStats>): Target[] {
   const rps = (name: HttpContender): number => http.get(name)!.requestsPerSecond;
   /** How many of `other`'s requests one of ours costs in server CPU, inverted: ≥ 1 means ours is leaner. */
   const cpu = (ours: HttpContender, other: HttpContender): number => http.get(other)!.cpuPerRequest / http.get(ours)!.cpuPerRequest;
@@ -82,7 +82,7 @@ function httpTargets(http: ReadonlyMap<HttpContender, HttpStats>): Target[] {
     const measured = rps(ours) / rps(other);
     return [{ target: label, measured: ratio(measured), met: measured >= 1.0 }];
   };
-  const mismatched = [...http].filter(([, stats]) => !stats.runsMatch).map(([name]) => HTTP_CONTENDERS[name].label);
+  const mismatched = [...http].filter(([, stats]) => !stats.runsMatch).map(([name]) => name);
   return [
     ...versus('oursNode', 'limit', 0.85, 'middleware on node:http ≥ 0.85 × the hand-read limit handler, on server CPU per request'),
     ...versus('oursNode', 'rawBodyLimit', 0.9, 'middleware on node:http ≥ 0.9 × the raw-body limit handler, on server CPU per request'),

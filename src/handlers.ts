@@ -95,13 +95,13 @@ export class HandlerRegistry {
 }
 
 /** Runs every registration's handler concurrently and settles when all have: each one's own result, in order. */
-export function dispatch(
+export async function dispatch(
   registrations: readonly Registration[],
   event: unknown,
   context: DeliveryContext,
   run: HandlerRunner,
 ): Promise<HandlerRun[]> {
-  if (registrations.length === 1) return runOne(registrations[0]!, event, context, run).then(asList);
+  if (registrations.length === 1) return [await runOne(registrations[0]!, event, context, run)];
   return Promise.all(registrations.map((registration) => runOne(registration, event, context, run)));
 }
 
@@ -114,8 +114,6 @@ async function runOne(registration: Registration, event: unknown, context: Deliv
     return { registration, ok: false, error, ms: performance.now() - started };
   }
 }
-
-const asList = (run: HandlerRun): HandlerRun[] => [run];
 
 /** What the failed runs threw, in registration order. */
 export const failuresOf = (runs: readonly HandlerRun[]): unknown[] => runs.filter((run) => !run.ok).map((run) => run.error);

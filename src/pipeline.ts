@@ -12,7 +12,7 @@ import {
   type PayloadIssue,
 } from './errors.js';
 import { anyEnvelopeSchema, envelopeSchemaFor, type SchemaMap } from './events.js';
-import type { Settings } from './options.js';
+import type { SecretResolver, Settings } from './options.js';
 import type { ReceiveInput, RequestInfo } from './request.js';
 import { matchesAnyKey, parseSignatureHeader, toKeys, type BodyInput } from './signature.js';
 import { MAX_DEPTH, withinDepth } from './validation/depth.js';
@@ -55,11 +55,18 @@ export function compileSchemas(schemas: SchemaMap): Map<string, EventValidator> 
 const validatorOf = (schema: z.ZodType): EventValidator => ({ schema, check: compileCheck(schema) });
 const anyEnvelope = validatorOf(anyEnvelopeSchema);
 
-/** Every check, in order; the first that fails throws its `WebhookError`. */
-export async function checkDelivery(input: ReceiveInput, settings: Settings, validators: ReadonlyMap<string, EventValidator>): Promise<CheckedDelivery> {
+/**
+ * Every check, in order; the first that fails throws its `WebhookError`. `keys` are the fixed
+ * secrets' keys, or what `keysFor()` resolved for this request.
+ */
+export function checkDelivery(
+  input: ReceiveInput,
+  keys: readonly KeyObject[],
+  settings: Settings,
+  validators: ReadonlyMap<string, EventValidator>,
+): CheckedDelivery {
   const body = rawBody(input.body); // 500: a parsed object can no longer be verified
   checkSize(body, settings.limit); // 413
-  const keys = settings.keys ?? (await keysFor(settings, { headers: input.headers ?? {}, url: input.url }));
   authenticate(body, input.signature, keys); // 401
   const text = utf8Text(body); // 400 invalid_json
   const json = parseJson(text); // 400 invalid_json
@@ -78,11 +85,11 @@ function checkSize(body: BodyInput, limit: number): void {
   if (size > limit) throw payloadTooLarge(limit);
 }
 
-/** The keys a secret resolver picks for this request. */
-async function keysFor(settings: Settings, request: RequestInfo): Promise<readonly KeyObject[]> {
+/** The keys a secret resolver (the `secret` option as a function) picks for this request. */
+export async function keysFor(resolveSecret: SecretResolver, request: RequestInfo): Promise<readonly KeyObject[]> {
   let secrets;
   try {
-    secrets = await settings.resolveSecret!(request);
+    secrets = await resolveSecret(request);
   } catch (cause) {
     throw misconfigured('The webhook secret could not be resolved', cause);
   }

@@ -12,9 +12,9 @@ import { createFetchHandler, type FetchHandler } from './http/fetch.js';
 import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
 import { resolveSettings, type ReceiverOptions, type Settings } from './options.js';
 import type { ReceiveResult } from './outcome.js';
-import { checkDelivery, compileSchemas, type EventValidator } from './pipeline.js';
-import { Reporter, type ErrorObserver } from './report.js';
-import type { HttpRequest, ReceiveInput } from './request.js';
+import { checkDelivery, compileSchemas, keysFor, type EventValidator } from './pipeline.js';
+import { Reporter, type Delivered, type ErrorObserver } from './report.js';
+import type { HttpRequest, ReceiveInput, RequestInfo } from './request.js';
 
 export type { ErrorObserver } from './report.js';
 export type { EventHandler, Unsubscribe } from './handlers.js';
@@ -85,12 +85,15 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 
   #receive(input: ReceiveInput, request?: HttpRequest): Promise<ReceiveResult<unknown>> {
-    return this.#reporter.observe(input, request, async () => {
-      const delivery = await checkDelivery(input, this.#settings, this.#validators); // size → signature → JSON → schema → freshness
-      if (!delivery.known) return { result: { outcome: 'ignored', event: delivery.event }, runs: [] };
-      return this.#deliver(delivery, input); // inline: claim → handlers → commit; queued: enqueue
-    });
+    return this.#reporter.observe(input, request, this.#run);
   }
+
+  readonly #run = async (input: ReceiveInput): Promise<Delivered> => {
+    const { keys, resolveSecret } = this.#settings;
+    const delivery = checkDelivery(input, keys ?? (await keysFor(resolveSecret!, requestInfo(input))), this.#settings, this.#validators); // size → signature → JSON → schema → freshness
+    if (!delivery.known) return { result: { outcome: 'ignored', event: delivery.event }, runs: [] };
+    return this.#deliver(delivery, input); // inline: claim → handlers → commit; queued: enqueue
+  };
 
   /** `(req, res, next?)` middleware for Express 4/5, Connect and `node:http`. */
   middleware(): NodeMiddleware {
@@ -121,6 +124,8 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
  * A receiver for AICommerce webhooks. Types follow the schemas: the built-in events, with any
  * given in `schemas` replacing or adding to them.
  */
+const requestInfo = ({ headers = {}, url }: ReceiveInput): RequestInfo => ({ headers, url });
+
 export function createWebhookReceiver<Custom extends SchemaMap = {}>(options: ReceiverOptions<Custom> = {}): WebhookReceiver<MergeSchemas<Custom>> {
   return new WebhookReceiver<MergeSchemas<Custom>>(options);
 }

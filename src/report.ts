@@ -106,14 +106,14 @@ export class Reporter {
    * Runs one delivery (`run`, the pipeline) in its span, and says how it ended: a rejection is
    * reported and thrown; the span, the metric and the inspector's record are written either way.
    */
-  async observe(input: ReceiveInput, request: HttpRequest | undefined, run: () => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
+  async observe(input: ReceiveInput, request: HttpRequest | undefined, run: (input: ReceiveInput) => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
     const otel = this.#otel;
     const span = otel?.startDelivery();
     const counting = otel?.counting() === true;
     const at = this.#listeners.size === 0 ? 0 : Date.now();
     let delivered: Delivered;
     try {
-      delivered = await (span === undefined ? run() : otel!.withSpan(span, run));
+      delivered = await (span === undefined ? run(input) : otel!.withSpan(span, () => run(input)));
     } catch (thrown) {
       const error = asWebhookError(thrown);
       const facts = factsOf(input, error);
