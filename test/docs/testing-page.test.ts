@@ -71,12 +71,12 @@ describe('the product.added webhook', () => {
   });
 });
 
-// Not part of the README: this file must hold the README's "Testing your own handlers" block
-// verbatim (everything above this comment), so the snippet users copy is the one that runs.
-it('is the README snippet, verbatim', async () => {
+// Not part of the page: this file must hold the docs' "Testing your handlers" block verbatim
+// (everything above this comment), so the sample users copy is the one that runs.
+it('is the sample of docs/testing.md, verbatim', async () => {
   const { readFileSync } = await import('node:fs');
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const snippet = /## Testing your own handlers[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  const page = readFileSync(new URL('../../docs/testing.md', import.meta.url), 'utf8');
+  const snippet = /# Testing your handlers[\s\S]*?```ts\n([\s\S]*?)```/.exec(page)?.[1];
   const self = readFileSync(new URL(import.meta.url), 'utf8');
   expect(snippet).toBeDefined();
   expect(self.startsWith(snippet!)).toBe(true);
