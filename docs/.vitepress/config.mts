@@ -9,8 +9,13 @@ const docs = (path: string): string => fileURLToPath(new URL(`../${path}`, impor
 mkdirSync(docs('public'), { recursive: true });
 for (const file of ['openapi.json', 'events.schema.json']) copyFileSync(docs(file), docs(`public/${file}`));
 
-// Written by TypeDoc (`npm run docs:api`) before VitePress runs.
-const apiSidebar = JSON.parse(readFileSync(docs('api/typedoc-sidebar.json'), 'utf8')) as DefaultTheme.SidebarItem[];
+// Written by TypeDoc (`npm run docs:api`) before VitePress runs: one page per import path, listed
+// flat under their full names ('aicommerce-webhooks/redis'), as users import them.
+const typedocSidebar = JSON.parse(readFileSync(docs('api/typedoc-sidebar.json'), 'utf8')) as DefaultTheme.SidebarItem[];
+const apiSidebar: DefaultTheme.SidebarItem[] = typedocSidebar.flatMap(({ text, link, items = [] }) => [
+  { text, link },
+  ...items.map((item) => ({ text: `${text}/${item.text}`, link: item.link })),
+]);
 
 // Pages that other work adds: each appears in the sidebar once its file exists.
 const ifPage = (text: string, link: string): DefaultTheme.SidebarItem[] =>
@@ -58,7 +63,10 @@ export default defineConfig({
   lang: 'en',
   srcExclude: ['typedoc/**'],
   // Everything the site needs is in the build: no web fonts or scripts from elsewhere.
-  head: [['meta', { name: 'color-scheme', content: 'light dark' }]],
+  head: [
+    ['meta', { name: 'color-scheme', content: 'light dark' }],
+    ['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
+  ],
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/getting-started' },

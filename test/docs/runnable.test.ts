@@ -93,7 +93,7 @@ describeRedis('queued, in two processes (inline or queued)', () => {
     expect(receiver.output.stdout).not.toContain('message ');
   });
 
-  it('SIGTERM: both processes stop by themselves, exit 0, nothing on stderr but the start-up probe's 405', async () => {
+  it('SIGTERM: both processes stop by themselves, exit 0, nothing on stderr but the 405 of the start-up probe', async () => {
     receiver.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
     expect(await Promise.all([exited(receiver), exited(worker)])).toEqual([0, 0]);
