@@ -66,6 +66,7 @@ export default defineConfig({
   head: [
     ['meta', { name: 'color-scheme', content: 'light dark' }],
     ['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
+    ['link', { rel: 'icon', href: '/favicon.ico', sizes: '32x32' }], // also what browsers ask for on the JSON files
   ],
   themeConfig: {
     nav: [

@@ -153,12 +153,14 @@ describe.skipIf(!existsSync(chromiumPath))('the documentation site, in Chromium'
     expect(problems).toEqual([]);
   });
 
-  it('serves the contract files the pages link to: openapi.json and events.schema.json', async () => {
+  it('serves the contract files the pages link to: a click on openapi.json and events.schema.json opens them', async () => {
     for (const file of ['openapi.json', 'events.schema.json']) {
-      const res = await fetch(`${origin}/${file}`);
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual(JSON.parse(readFileSync(path.join(root, 'docs', file), 'utf8')));
+      await open('/describe.html');
+      await Promise.all([page.waitForURL(`${origin}/${file}`), page.click(`.vp-doc a[href$="/${file}"], .vp-doc a[href="./${file}"]`)]);
+      const shown = await page.evaluate('document.body.innerText');
+      expect(JSON.parse(String(shown))).toEqual(JSON.parse(readFileSync(path.join(root, 'docs', file), 'utf8')));
     }
+    expect(problems).toEqual([]);
   });
 
   it('finds queue_unavailable with the search box, and the result leads to a page that explains it', async () => {
