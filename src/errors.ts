@@ -36,12 +36,12 @@ export class WebhookError extends Error {
   readonly status: number;
   /** Response headers the answer needs (`Allow`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The delivery's event name, once its body was authenticated and read (set when it is reported). */
+  eventName?: string;
+  /** The delivery id (`context.id`, SHA-256 hex of the raw body), once the body was authenticated (set when it is reported). */
+  deliveryId?: string;
 
-  constructor(
-    code: WebhookErrorCode,
-    message: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
-  ) {
+  constructor(code: WebhookErrorCode, message: string, options: { cause?: unknown; headers?: Record<string, string> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = STATUS_BY_CODE[code];
@@ -54,11 +54,7 @@ export class WebhookPayloadError extends WebhookError {
   override name = 'WebhookPayloadError';
   readonly issues: readonly PayloadIssue[];
 
-  constructor(
-    code: 'invalid_json' | 'invalid_payload' | 'unknown_event',
-    message: string,
-    issues: readonly PayloadIssue[] = [],
-  ) {
+  constructor(code: 'invalid_json' | 'invalid_payload' | 'unknown_event', message: string, issues: readonly PayloadIssue[] = []) {
     super(code, message);
     this.issues = issues;
   }
@@ -81,5 +77,52 @@ export class WebhookHandlerError extends WebhookError {
   }
 }
 
-export const invalidSignature = (): WebhookError =>
-  new WebhookError('invalid_signature', 'Invalid signature');
+// Every rejection the package makes, by name: one place for each code's words and headers.
+
+/** A Retry-After that tells AICommerce (and anyone else) to come back soon, not at once. */
+const RETRY_SOON = { 'retry-after': '5' } as const;
+
+export const invalidSignature = (cause?: unknown): WebhookError => new WebhookError('invalid_signature', 'Invalid signature', { cause });
+
+export const staleTimestamp = (direction: 'older' | 'later', toleranceMs: number): WebhookError =>
+  new WebhookError('stale_timestamp', `Timestamp outside the tolerance window: ${direction} than ${toleranceMs / 1000} s from now`);
+
+export const invalidJson = (reason: string): WebhookPayloadError => new WebhookPayloadError('invalid_json', `Body is not valid JSON: ${reason}`);
+
+export const invalidPayload = (message: string, issues: readonly PayloadIssue[] = []): WebhookPayloadError =>
+  new WebhookPayloadError('invalid_payload', message, issues);
+
+export const unknownEvent = (): WebhookPayloadError =>
+  new WebhookPayloadError('unknown_event', 'Unknown event', [{ path: 'event', message: 'No schema is registered for this event' }]);
+
+export const payloadTooLarge = (limit: number): WebhookError => new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
+
+export const bodyTimeout = (ms: number): WebhookError => new WebhookError('body_timeout', `Request body not received within ${ms} ms`);
+
+export const incompleteBody = (message: string, cause?: unknown): WebhookError => new WebhookError('incomplete_body', message, { cause });
+
+export const methodNotAllowed = (): WebhookError =>
+  new WebhookError('method_not_allowed', 'Method not allowed: webhooks are delivered with POST', { headers: { allow: 'POST' } });
+
+export const unsupportedMediaType = (message: string, headers?: Record<string, string>): WebhookError =>
+  new WebhookError('unsupported_media_type', message, headers === undefined ? {} : { headers });
+
+export const notFound = (): WebhookError => new WebhookError('not_found', 'Not found');
+
+export const inFlight = (): WebhookError => new WebhookError('in_flight', 'This delivery is being processed by another request');
+
+export const storeUnavailable = (message: string, cause: unknown): WebhookError =>
+  new WebhookError('store_unavailable', message, { cause, headers: RETRY_SOON });
+
+/** Honest about what a timeout means: the job may still land, and a copy adds no second one. */
+export const queueUnavailable = (cause: unknown): WebhookError =>
+  new WebhookError('queue_unavailable', 'Delivery queue unavailable: the delivery was not acknowledged in time; retry later', {
+    cause,
+    headers: RETRY_SOON,
+  });
+
+export const misconfigured = (message: string, cause?: unknown): WebhookError => new WebhookError('misconfigured', message, { cause });
+
+/** Whatever escaped the pipeline, as the `WebhookError` the adapters answer with (a bug of ours or a broken dependency: 500). */
+export const asWebhookError = (error: unknown): WebhookError =>
+  error instanceof WebhookError ? error : misconfigured('Webhook receiver failed', error);

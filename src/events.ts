@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-// AICommerce publishes one example payload and no schema, so these shapes are ours (DESIGN.md's
-// table). Every object is loose: fields AICommerce adds later are accepted and kept. Formats we
+// AICommerce publishes one example payload and no schema, so these shapes are ours (the events
+// table in README.md). Every object is loose: fields AICommerce adds later are accepted and kept. Formats we
 // were never told about (URLs, currencies) stay plain strings, since rejecting a real delivery
 // over a guess would lose it.
 
@@ -96,10 +96,26 @@ export type EventName = keyof EventSchemas;
 /** The built-in schemas with the user's replacements and additions (`schemas` option). */
 export type MergeSchemas<Custom extends SchemaMap> = Omit<EventSchemas, keyof Custom> & Custom;
 
+/**
+ * `T` as its declared fields only: a loose object's index signature (`[key: string]: unknown`) is
+ * dropped, deep, so `event.data.sesionId` is a compile error. The fields AICommerce adds are still
+ * kept at runtime; a schema of your own (`schemas` option) types them. An object with no declared
+ * field at all (a `z.record`) keeps its index signature.
+ */
+export type DeclaredFields<T> = T extends readonly unknown[]
+  ? { [I in keyof T]: DeclaredFields<T[I]> }
+  : T extends object
+    ? [keyof WithoutIndex<T>] extends [never]
+      ? T
+      : { [K in keyof WithoutIndex<T>]: DeclaredFields<WithoutIndex<T>[K]> }
+    : T;
+
+type WithoutIndex<T> = { [K in keyof T as string extends K ? never : number extends K ? never : symbol extends K ? never : K]: T[K] };
+
 /** A validated delivery of event `Name` (a union of names gives a union of events, narrowed by `event`). */
 export type WebhookEvent<Name extends keyof Schemas & string = EventName, Schemas extends SchemaMap = EventSchemas> =
   Name extends unknown
-    ? z.output<typeof envelopeFields> & { event: Name; data: z.output<Schemas[Name]> }
+    ? z.output<typeof envelopeFields> & { event: Name; data: DeclaredFields<z.output<Schemas[Name]>> }
     : never;
 
 /** The whole-delivery schema of one event: the common envelope around its `data` schema. */

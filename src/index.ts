@@ -1,7 +1,8 @@
 export { createWebhookReceiver, WebhookReceiver } from './receiver.js';
 export type { ErrorObserver, EventHandler, Unsubscribe } from './receiver.js';
 export { DeliveryContext } from './context.js';
-export type { ReceiveInput, ReceiveResult, UnknownEvent } from './core.js';
+export type { ReceiveResult, UnknownEvent } from './outcome.js';
+export type { ReceiveInput } from './request.js';
 export type { IncomingHeaders, ReceiverOptions, RequestInfo, SecretResolver } from './options.js';
 export type { WebhookLogger, WebhookLogRecord } from './telemetry/logger.js';
 export { signPayload, verifyWebhookSignature } from './signature.js';

@@ -1,4 +1,6 @@
-// The request as the package sees it, whichever adapter it came through.
+import type { BodyInput } from './signature.js';
+
+// A delivery request as the package sees it, whichever adapter it came through.
 
 /** Request headers as Node gives them (lower-case names). */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -7,4 +9,23 @@ export type IncomingHeaders = Readonly<Record<string, string | string[] | undefi
 export interface RequestInfo {
   readonly headers: IncomingHeaders;
   readonly url: string | undefined;
+}
+
+/** What `receive()` is given: the raw body and the signature header, and optionally the rest of the request. */
+export interface ReceiveInput {
+  body: BodyInput;
+  /** The `x-webhook-signature` header value. */
+  signature: string | readonly string[] | undefined;
+  headers?: IncomingHeaders | undefined;
+  url?: string | undefined;
+}
+
+/** An HTTP request as an adapter hands it to the receiver: the head, and how to read the body once. */
+export interface HttpRequest {
+  readonly method: string | undefined;
+  readonly headers: IncomingHeaders;
+  /** The path and query (`/webhooks?store=1`), as a secret resolver sees it. */
+  readonly url: string | undefined;
+  /** The exact bytes of the body, read with the receiver's limit and timeout; rejects with a `WebhookError`. */
+  readBody(): Promise<BodyInput>;
 }

@@ -169,7 +169,7 @@ describe('types', () => {
     type Received = WebhookEvent<'chat.message.received'>;
     expectTypeOf<Received['event']>().toEqualTypeOf<'chat.message.received'>();
     expectTypeOf<Received['data']['message']>().toEqualTypeOf<string>();
-    expectTypeOf<Received['data']['products']>().toEqualTypeOf<z.output<typeof eventSchemas['chat.message.received']>['products']>();
+    expectTypeOf<Received['data']['products']>().toEqualTypeOf<{ id: string; name: string; relevanceScore?: number | undefined }[] | undefined>();
     expectTypeOf<Received['timestamp']>().toEqualTypeOf<string>();
     type Daily = WebhookEvent<'analytics.daily'>;
     expectTypeOf<Daily['data']['sessions']>().toEqualTypeOf<number>();
@@ -200,9 +200,29 @@ describe('types', () => {
     // @ts-expect-error: not a prefix of any event
     expect(() => webhooks.on('order.*', () => {})).toThrow(TypeError);
     webhooks.on('product.added', (event) => {
-      // @ts-expect-error: a product event has no typed message (unknown fields are `unknown`)
+      // @ts-expect-error: a product event has no message field
       const message: string = event.data.message;
       return message;
     });
+  });
+
+  it('makes a misspelt field a compile error, deep, while unknown fields still arrive at runtime', async () => {
+    const webhooks = createWebhookReceiver({ secret, now: () => at });
+    const seen: unknown[] = [];
+    webhooks.on('chat.message.received', (event) => {
+      // @ts-expect-error: sessionId, misspelt
+      seen.push(event.data.sesionId);
+      // @ts-expect-error: a chat product's name, misspelt
+      seen.push(event.data.products?.[0]?.nmae);
+      expectTypeOf(event.data.sessionId).toEqualTypeOf<string>();
+    });
+    webhooks.on('chat.session.created', (event) => {
+      // A record (no declared fields) keeps its index signature.
+      expectTypeOf(event.data.context).toEqualTypeOf<Record<string, unknown> | undefined>();
+    });
+    const data = { ...sampleEvents['chat.message.received'], sesionId: 'kept', products: [{ id: 'p', name: 'n', nmae: 'kept too' }] };
+    const body = envelope('chat.message.received', data);
+    await webhooks.receive({ body, signature: signPayload(body, secret) });
+    expect(seen).toEqual(['kept', 'kept too']);
   });
 });

@@ -7,7 +7,7 @@ import { sampleEvents } from 'aicommerce-webhooks/testing';
 // The fast path is internal; its contract with zod is what these tests pin down.
 import { anyEnvelopeSchema, envelopeSchemaFor } from '../src/events.js';
 import { MAX_DEPTH, withinDepth } from '../src/validation/depth.js';
-import { compileFastCheck, type FastCheck } from '../src/validation/fast-check.js';
+import { compileCheck, type CompiledCheck } from '../src/validation/compiled-check.js';
 
 // The fast check must say "valid" exactly when zod would accept the value and hand back an equal
 // one (and the value nests no deeper than the limit); when it says "not valid", zod decides.
@@ -15,8 +15,8 @@ import { compileFastCheck, type FastCheck } from '../src/validation/fast-check.j
 const secret = 'whsec_fast_validator';
 const at = new Date('2026-11-27T12:00:00.000Z');
 
-const compiled = (schema: z.ZodType): FastCheck => {
-  const fast = compileFastCheck(schema);
+const compiled = (schema: z.ZodType): CompiledCheck => {
+  const fast = compileCheck(schema);
   if (fast === undefined) throw new Error('expected the schema to be compiled');
   return fast;
 };
@@ -30,7 +30,7 @@ function zodAcceptsAsIs(schema: z.ZodType, value: unknown): boolean {
   return result.success && isDeepStrictEqual(result.data, value) && withinDepth(value, MAX_DEPTH);
 }
 
-function expectAgreement(schema: z.ZodType, fast: FastCheck, value: unknown): void {
+function expectAgreement(schema: z.ZodType, fast: CompiledCheck, value: unknown): void {
   expect(fast(value, MAX_DEPTH), JSON.stringify(value)).toBe(zodAcceptsAsIs(schema, value));
 }
 
@@ -117,8 +117,8 @@ const builtIn = Object.entries(eventSchemas).map(([name, data]) => ({
 
 describe('the fast check agrees with zod on every built-in schema', () => {
   it('compiles every built-in event schema and the envelope of unknown events', () => {
-    for (const { schema } of builtIn) expect(compileFastCheck(schema)).toBeTypeOf('function');
-    expect(compileFastCheck(anyEnvelopeSchema)).toBeTypeOf('function');
+    for (const { schema } of builtIn) expect(compileCheck(schema)).toBeTypeOf('function');
+    expect(compileCheck(anyEnvelopeSchema)).toBeTypeOf('function');
   });
 
   it.each(builtIn)('$name: the sample is valid, and handed on as it is', ({ schema, sample }) => {
@@ -231,7 +231,7 @@ describe('schemas the fast check leaves to zod', () => {
   };
 
   it.each(Object.entries(unsupported))('%s', (_name, schema) => {
-    expect(compileFastCheck(schema)).toBeUndefined();
+    expect(compileCheck(schema)).toBeUndefined();
   });
 
   describe('through receive()', () => {
@@ -284,7 +284,7 @@ describe('schemas the fast check leaves to zod', () => {
 
     it('nothing is compiled, and deliveries still go through zod', async () => {
       z.config({ jitless: true });
-      expect(compileFastCheck(builtIn[0]!.schema)).toBeUndefined();
+      expect(compileCheck(builtIn[0]!.schema)).toBeUndefined();
       const webhooks = createWebhookReceiver({ secret, now: () => at, dedupe: false });
       const seen: unknown[] = [];
       webhooks.on('chat.message.received', (event) => void seen.push(event.data));

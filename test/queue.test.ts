@@ -302,7 +302,7 @@ describeRedis('queued mode when Redis is unreachable', () => {
       const down = await post(during);
       const elapsed = performance.now() - started;
       expect(down.status).toBe(503);
-      expect(down.body).toEqual({ error: 'Delivery queue unavailable; nothing was stored', code: 'queue_unavailable' });
+      expect(down.body).toEqual({ error: 'Delivery queue unavailable: the delivery was not acknowledged in time; retry later', code: 'queue_unavailable' });
       expect(down.headers['retry-after']).toBe('5');
       expect(elapsed).toBeLessThan(1_500);
       expect(errors.map((e) => e.code)).toContain('queue_unavailable');
@@ -333,7 +333,7 @@ describeRedis('queued mode when Redis is unreachable', () => {
       const down = await post(during);
       const elapsed = performance.now() - started;
       expect(down.status).toBe(503);
-      expect(down.body).toEqual({ error: 'Delivery queue unavailable; nothing was stored', code: 'queue_unavailable' });
+      expect(down.body).toEqual({ error: 'Delivery queue unavailable: the delivery was not acknowledged in time; retry later', code: 'queue_unavailable' });
       expect(elapsed).toBeLessThan(2_000); // the client's own failure, well before the 10 s timeout
       const unavailable = errors.find((e) => e.code === 'queue_unavailable');
       expect(unavailable).toBeDefined();

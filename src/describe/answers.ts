@@ -1,10 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import { invalidSignature, STATUS_BY_CODE, WebhookHandlerError, type WebhookErrorCode } from '../errors.js';
-import { answerForError, answerForResult } from '../http/exchange.js';
+import { answerForError, answerForResult } from '../http/answers.js';
 import type { JsonSchema } from './json-schema.js';
 import type { OpenAPIResponse } from './types.js';
 
-// The answers of DESIGN.md's status table as OpenAPI responses. Which code answers with which
+// The answers of the status table (README.md) as OpenAPI responses. Which code answers with which
 // status comes from STATUS_BY_CODE, and the examples are the bodies the adapters really write,
 // so neither can drift from the code; only the sentences below are written by hand.
 
@@ -25,7 +25,7 @@ const MEANING: { readonly [Code in WebhookErrorCode]: string } = {
   handler_failed: 'a handler threw or rejected (nothing of it is sent back)',
   misconfigured: 'the receiver is misconfigured: a body parser ran first and kept no raw copy, or the secret resolver failed',
   store_unavailable: 'the dedupe store is unreachable; nothing was processed',
-  queue_unavailable: 'queued mode: the queue is unreachable or too slow; nothing was stored',
+  queue_unavailable: 'queued mode: the queue did not acknowledge the delivery in time (it may still land; a copy adds no second job)',
 };
 
 /** Headers some statuses always carry. */

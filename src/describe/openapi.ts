@@ -92,32 +92,37 @@ export function openAPIDocument(schemas: DeliverySchemas, settings: DescribeSett
     webhooks,
     components: { schemas: componentSchemas, parameters: { [SIGNATURE]: signatureParameter } },
   };
-  if (path !== undefined) {
-    const branches = [...names.values()].map((name) => ({ $ref: ref(name) }));
-    if (settings.unknownEvents === 'ignore') {
-      componentSchemas[OTHER_EVENT] = otherEventSchema([...schemas.keys()], ref(OTHER_EVENT));
-      branches.push({ $ref: ref(OTHER_EVENT) });
-    }
-    const documented = schemas.get('chat.message.received');
-    document.paths = {
-      [path]: {
-        post: operation({
-          operationId: 'receiveWebhook',
-          summary: 'Receive an AICommerce delivery',
-          description:
-            'The endpoint the store serves: a delivery of any event. ' +
-            (settings.unknownEvents === 'ignore'
-              ? 'An event with no schema is answered 200 `ignored` when its envelope is well formed.'
-              : 'An event with no schema is rejected (400 `unknown_event`).'),
-          // anyOf, not oneOf: the branches already exclude each other by `event` (a const each, or
-          // none of those), but linters cannot see through the catch-all's `not` and call it overlap.
-          body: { schema: { anyOf: branches }, ...(documented === undefined ? {} : examplesOf('chat.message.received', documented.schema)) },
-          responses: responses(settings, refs),
-        }),
-      },
-    };
-  }
+  if (path !== undefined) document.paths = { [path]: { post: receiveOperation(schemas, settings, names, componentSchemas) } };
   return document;
+}
+
+/** The endpoint itself (`paths[path]`): a delivery of any event, and a catch-all for events with no schema when they are ignored. */
+function receiveOperation(
+  schemas: DeliverySchemas,
+  settings: DescribeSettings,
+  names: ReadonlyMap<string, string>,
+  componentSchemas: Record<string, JsonSchema>,
+): OpenAPIOperation {
+  const ref = (name: string): string => pointer('components', 'schemas', name);
+  const branches = [...names.values()].map((name) => ({ $ref: ref(name) }));
+  if (settings.unknownEvents === 'ignore') {
+    componentSchemas[OTHER_EVENT] = otherEventSchema([...schemas.keys()], ref(OTHER_EVENT));
+    branches.push({ $ref: ref(OTHER_EVENT) });
+  }
+  const documented = schemas.get('chat.message.received');
+  return operation({
+    operationId: 'receiveWebhook',
+    summary: 'Receive an AICommerce delivery',
+    description:
+      'The endpoint the store serves: a delivery of any event. ' +
+      (settings.unknownEvents === 'ignore'
+        ? 'An event with no schema is answered 200 `ignored` when its envelope is well formed.'
+        : 'An event with no schema is rejected (400 `unknown_event`).'),
+    // anyOf, not oneOf: the branches already exclude each other by `event` (a const each, or
+    // none of those), but linters cannot see through the catch-all's `not` and call it overlap.
+    body: { schema: { anyOf: branches }, ...(documented === undefined ? {} : examplesOf('chat.message.received', documented.schema)) },
+    responses: responses(settings, { error: ref(ERROR), received: ref(RECEIVED) }),
+  });
 }
 
 function operation(parts: {

@@ -1,9 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
-import { coreOf, type ReceiverCore } from '../core.js';
-import { WebhookError } from '../errors.js';
+import { adapterApiOf, type AdapterApi } from '../adapter-api.js';
 import type { WebhookReceiver } from '../receiver.js';
-import type { BodyInput } from '../signature.js';
-import { answerForError, answerForResult, checkRequestHead, type Answer } from './exchange.js';
+import type { Answer } from './answers.js';
 import { readBody } from './read-body.js';
 
 export interface FastifyWebhooksOptions {
@@ -15,49 +13,29 @@ export interface FastifyWebhooksOptions {
 
 /**
  * `app.register(fastifyWebhooks, { receiver, path })`. Not wrapped in fastify-plugin on purpose:
- * its content-type parser (the raw bytes, read with the receiver's limit and timeout) and its
- * error handler live in its own encapsulated context, so the app's JSON parsing is untouched.
+ * its content-type parser (which leaves the body to the receiver) lives in its own encapsulated
+ * context, so the app's JSON parsing is untouched.
  */
 export const fastifyWebhooks: FastifyPluginCallback<FastifyWebhooksOptions> = (instance, options, done) => {
-  let core: ReceiverCore;
+  let api: AdapterApi;
   try {
-    core = coreOf(options.receiver);
+    api = adapterApiOf(options.receiver);
   } catch (error) {
     return done(error as Error);
   }
-  const path = options.path ?? core.settings.path;
+  const path = options.path ?? api.settings.path;
   if (path === undefined) return done(new TypeError('fastifyWebhooks: give a path, or create the receiver with the path option'));
 
-  instance.removeAllContentTypeParsers(); // for this context only: every type reaches the one below
-  instance.addContentTypeParser('*', (request, _payload, parsed) => {
-    // The socket's own bytes, whatever a parent's preParsing hook made of the payload stream.
-    readBody(request.raw, core.settings, (error, body) => (error === undefined ? parsed(null, body) : parsed(core.reject(error))));
-  });
-  instance.setErrorHandler((error: Error, _request, reply) => {
-    // Not about the delivery (e.g. a parent's auth hook): the app's own error handler answers it.
-    if (!(error instanceof WebhookError)) throw error;
-    return send(reply, answerForError(error)); // reported where it was made
-  });
+  // For this context only: every content type reaches the route with its body unread, so the
+  // receiver checks the head (405, 415) before a byte is read, then reads the socket's own bytes
+  // (whatever a parent's preParsing hook made of the payload stream) with its limit and timeout.
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
 
-  instance.all(path, {
-    // 405 and 415 before a byte of the body is read, as the other adapters answer them.
-    onRequest(request, _reply, next) {
-      const error = checkRequestHead(request.method, request.headers['content-type'], request.headers['content-encoding']);
-      next(error === undefined ? undefined : core.reject(error));
-    },
-    async handler(request, reply) {
-      try {
-        const result = await core.receive({
-          body: request.body as BodyInput, // what the parser above gave
-          signature: request.headers['x-webhook-signature'],
-          headers: request.headers,
-          url: request.url,
-        });
-        return send(reply, answerForResult(result));
-      } catch (error) {
-        return send(reply, answerForError(error)); // reported by the core
-      }
-    },
+  instance.all(path, async (request, reply) => {
+    const { raw } = request;
+    const answer = await api.answer({ method: raw.method, headers: raw.headers, url: request.url, readBody: () => readBody(raw, api.settings) });
+    return send(reply, answer);
   });
   done();
 };
@@ -68,4 +46,3 @@ function send(reply: FastifyReply, answer: Answer): FastifyReply {
   if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply.send(answer.body);
 }
-

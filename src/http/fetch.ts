@@ -1,48 +1,38 @@
-import { WebhookError } from '../errors.js';
-import { normalizePath, type IncomingHeaders, type Settings } from '../options.js';
-import type { ReceiverCore } from '../core.js';
-import { answerForError, answerForResult, checkRequestHead, notFound, type Answer } from './exchange.js';
+import { adapterApiOf } from '../adapter-api.js';
+import { bodyTimeout, incompleteBody, misconfigured, notFound, payloadTooLarge, WebhookError } from '../errors.js';
+import { normalizePath, type Settings } from '../options.js';
+import type { IncomingHeaders } from '../request.js';
+import { answerForError, type Answer } from './answers.js';
 
 /** A Fetch API route handler: Next.js `export const POST = …`, Hono `app.post(path, (c) => handler(c.req.raw))`, Bun, Deno, a Cloudflare Worker's `fetch`. */
 export type FetchHandler = (request: Request) => Promise<Response>;
 
-export function createFetchHandler(core: ReceiverCore): FetchHandler {
-  const { settings } = core;
+export function createFetchHandler(receiver: object): FetchHandler {
+  const api = adapterApiOf(receiver);
+  const { settings } = api;
   return async function aicommerceWebhooks(request) {
-    if (settings.path !== undefined && normalizePath(new URL(request.url).pathname) !== settings.path) {
-      return toResponse(answerForError(notFound()));
-    }
-    const headError = checkRequestHead(request.method, request.headers.get('content-type'), request.headers.get('content-encoding'));
-    if (headError !== undefined) return toResponse(answerForError(core.reject(headError)));
-
-    let body: Uint8Array;
-    try {
-      body = await readBody(request, settings);
-    } catch (error) {
-      return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error))));
-    }
-    const headers: IncomingHeaders = Object.fromEntries(request.headers);
     const { pathname, search } = new URL(request.url);
-    try {
-      // `url` is the path and query, as the node adapter gives it, so one secret resolver fits both.
-      const result = await core.receive({ body, signature: headers['x-webhook-signature'], headers, url: pathname + search });
-      return toResponse(answerForResult(result));
-    } catch (error) {
-      return toResponse(answerForError(error));
-    }
+    if (settings.path !== undefined && normalizePath(pathname) !== settings.path) return toResponse(answerForError(notFound()));
+    const headers: IncomingHeaders = Object.fromEntries(request.headers);
+    // `url` is the path and query, as the node adapter gives it, so one secret resolver fits both.
+    return toResponse(await api.answer({ method: request.method, headers, url: pathname + search, readBody: () => readBody(request, settings) }));
   };
 }
 
-const bodyUnreadable = (cause: unknown): WebhookError =>
-  new WebhookError('incomplete_body', 'The request body could not be read', { cause });
-
-const tooLarge = (limit: number): WebhookError => new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
+/** The body's bytes; a stream that fails (the client went away) is an incomplete body. */
+async function readBody(request: Request, settings: Settings): Promise<Uint8Array> {
+  try {
+    return await readStream(request, settings);
+  } catch (error) {
+    throw error instanceof WebhookError ? error : incompleteBody('The request body could not be read', error);
+  }
+}
 
 /** Reads the stream chunk by chunk, so a body over the limit is never held whole, and gives up after `bodyTimeout`. */
-async function readBody(request: Request, settings: Settings): Promise<Uint8Array> {
+async function readStream(request: Request, settings: Settings): Promise<Uint8Array> {
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-  if (declared > settings.limit) throw tooLarge(settings.limit);
-  if (request.bodyUsed) throw new WebhookError('misconfigured', 'The request body was already read before aicommerce-webhooks could verify it');
+  if (declared > settings.limit) throw payloadTooLarge(settings.limit);
+  if (request.bodyUsed) throw misconfigured('The request body was already read before aicommerce-webhooks could verify it');
   if (request.body === null) return new Uint8Array(0);
 
   const reader = request.body.getReader();
@@ -56,15 +46,15 @@ async function readBody(request: Request, settings: Settings): Promise<Uint8Arra
   }, settings.bodyTimeout);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (timedOut) throw new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`);
-      if (done) break;
-      size += value.byteLength;
+      const chunk = await reader.read();
+      if (timedOut) throw bodyTimeout(settings.bodyTimeout);
+      if (chunk.done) break;
+      size += chunk.value.byteLength;
       if (size > settings.limit) {
         reader.cancel().catch(ignore); // stop the upload; its own failure changes nothing
-        throw tooLarge(settings.limit);
+        throw payloadTooLarge(settings.limit);
       }
-      chunks.push(value);
+      chunks.push(chunk.value);
     }
   } finally {
     clearTimeout(timer);

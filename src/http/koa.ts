@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import { coreOf } from '../core.js';
-import { WebhookError } from '../errors.js';
+import { adapterApiOf } from '../adapter-api.js';
+import { misconfigured } from '../errors.js';
 import { normalizePath, type Settings } from '../options.js';
 import type { WebhookReceiver } from '../receiver.js';
 import type { BodyInput } from '../signature.js';
-import { answerForError, answerForResult, checkRequestHead, type Answer } from './exchange.js';
+import type { Answer } from './answers.js';
 import { readBody } from './read-body.js';
 
 /** The part of Koa's `ctx` the middleware uses (so the package needs no Koa types of its own). */
@@ -30,25 +30,12 @@ const MOUNTING_HELP =
 
 /** Koa 3 middleware for a receiver. With the receiver's `path` option, other paths go to `next()`. */
 export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
-  const core = coreOf(receiver);
-  const { settings } = core;
+  const api = adapterApiOf(receiver);
+  const { settings } = api;
   return async function aicommerceWebhooks(ctx, next) {
     if (settings.path !== undefined && normalizePath(ctx.path) !== settings.path) return void (await next());
-    const headError = checkRequestHead(ctx.method, ctx.req.headers['content-type'], ctx.req.headers['content-encoding']);
-    if (headError !== undefined) return answer(ctx, answerForError(core.reject(headError)));
-
-    let body: BodyInput;
-    try {
-      body = await bodyOf(ctx, settings);
-    } catch (error) {
-      return answer(ctx, answerForError(core.reject(error as WebhookError)));
-    }
-    try {
-      const result = await core.receive({ body, signature: ctx.req.headers['x-webhook-signature'], headers: ctx.req.headers, url: ctx.originalUrl });
-      answer(ctx, answerForResult(result));
-    } catch (error) {
-      answer(ctx, answerForError(error)); // reported by the core
-    }
+    const request = { method: ctx.method, headers: ctx.req.headers, url: ctx.originalUrl, readBody: () => bodyOf(ctx, settings) };
+    answer(ctx, await api.answer(request));
   };
 }
 
@@ -56,8 +43,8 @@ export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
 function bodyOf(ctx: KoaContext, settings: Settings): Promise<BodyInput> {
   const { rawBody } = ctx.request as { rawBody?: unknown };
   if (typeof rawBody === 'string' || rawBody instanceof Uint8Array) return Promise.resolve(rawBody);
-  if (ctx.req.readableEnded) return Promise.reject(new WebhookError('misconfigured', MOUNTING_HELP));
-  return new Promise((resolve, reject) => readBody(ctx.req, settings, (error, body) => (error === undefined ? resolve(body!) : reject(error))));
+  if (ctx.req.readableEnded) return Promise.reject(misconfigured(MOUNTING_HELP));
+  return readBody(ctx.req, settings);
 }
 
 function answer(ctx: KoaContext, { status, headers, body }: Answer): void {

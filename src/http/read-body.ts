@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
-import { WebhookError } from '../errors.js';
+import { bodyTimeout, incompleteBody, misconfigured, payloadTooLarge, type WebhookError } from '../errors.js';
 import type { Settings } from '../options.js';
 import type { BodyInput } from '../signature.js';
 
@@ -11,8 +11,6 @@ export interface FrameworkRequest extends IncomingMessage {
   originalUrl?: string;
   _body?: unknown; // body-parser's "I consumed the stream" mark
 }
-
-export type BodyCallback = (error: WebhookError | undefined, body?: BodyInput) => void;
 
 const MOUNTING_HELP =
   'The request body was already read by a body parser mounted before aicommerce-webhooks, and no raw copy was kept, ' +
@@ -27,14 +25,18 @@ const ENCODING_SET = 'The request stream was given an encoding (setEncoding) bef
  * raw-body (what body-parser and Express stand on) with the limit and the declared length. Any
  * adapter holding a Node `IncomingMessage` (node:http, Express, Fastify, Koa) reads through here.
  */
-export function readBody(req: FrameworkRequest, settings: Settings, done: BodyCallback): void {
+export function readBody(req: FrameworkRequest, settings: Pick<Settings, 'limit' | 'bodyTimeout'>): Promise<BodyInput> {
   const captured = typeof req.rawBody === 'string' || req.rawBody instanceof Uint8Array ? req.rawBody : req.body;
-  if (typeof captured === 'string' || captured instanceof Uint8Array) return done(undefined, captured);
-  if (req.readableEnded || req._body === true) return done(new WebhookError('misconfigured', MOUNTING_HELP));
+  if (typeof captured === 'string' || captured instanceof Uint8Array) return Promise.resolve(captured);
+  if (req.readableEnded || req._body === true) return Promise.reject(misconfigured(MOUNTING_HELP));
   // The client hung up before this middleware ran (e.g. while an async one before it waited).
-  if (req.destroyed) return done(new WebhookError('incomplete_body', 'The client closed the connection before the body was read'));
-  if (req.readableEncoding !== null) return done(new WebhookError('misconfigured', ENCODING_SET));
+  if (req.destroyed) return Promise.reject(incompleteBody('The client closed the connection before the body was read'));
+  if (req.readableEncoding !== null) return Promise.reject(misconfigured(ENCODING_SET));
+  return new Promise((resolve, reject) => readStream(req, settings, (error, body) => (error === undefined ? resolve(body!) : reject(error))));
+}
 
+/** The stream, read once by raw-body with the limit and the declared length, and a deadline of our own. */
+function readStream(req: IncomingMessage, settings: Pick<Settings, 'limit' | 'bodyTimeout'>, done: (error: WebhookError | undefined, body?: Buffer) => void): void {
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
   const finish = (error: WebhookError | undefined, body?: Buffer): void => {
@@ -56,7 +58,7 @@ export function readBody(req: FrameworkRequest, settings: Settings, done: BodyCa
     if (finished || (req.complete && req.readableFlowing === true)) return;
     timer = setTimeout(() => {
       req.pause(); // read no further: the 408 closes the connection
-      finish(new WebhookError('body_timeout', `Request body not received within ${settings.bodyTimeout} ms`));
+      finish(bodyTimeout(settings.bodyTimeout));
       // Node detaches an answered request from its socket without ending it: ending it once the
       // socket is gone is what makes raw-body ('aborted') let go of it.
       req.socket.once('close', () => req.destroy());
@@ -66,7 +68,7 @@ export function readBody(req: FrameworkRequest, settings: Settings, done: BodyCa
 
 /** raw-body's errors (http-errors with a `type`) as ours; the encoding and ended cases were answered before it ran. */
 function fromRawBodyError(error: getRawBody.RawBodyError, limit: number): WebhookError {
-  if (error.type === 'entity.too.large') return new WebhookError('payload_too_large', `Payload too large: the limit is ${limit} bytes`);
+  if (error.type === 'entity.too.large') return payloadTooLarge(limit);
   // 'request.aborted', 'request.size.invalid', or the stream's own error (ECONNRESET …).
-  return new WebhookError('incomplete_body', 'Request aborted before the body was complete', { cause: error });
+  return incompleteBody('Request aborted before the body was complete', error);
 }

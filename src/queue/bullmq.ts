@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type BackoffOptions, type ConnectionOptions, type Job, type JobsOptions, type Queue, type WorkerOptions } from 'bullmq';
-import { coreOf } from '../core.js';
+import { adapterApiOf } from '../adapter-api.js';
 import { WebhookError, WebhookHandlerError, WebhookPayloadError } from '../errors.js';
 import type { IncomingHeaders } from '../request.js';
 import { attemptsFor, cappedDelay, DEFAULT_RETRY, resolveRetry, type RetryPolicy } from './retry.js';
@@ -113,7 +113,7 @@ export interface WebhookWorkerOptions extends Omit<WorkerOptions, 'connection'> 
  * `await worker.close()` lets running handlers finish.
  */
 export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEUE_NAME, ...options }: WebhookWorkerOptions): Worker<DeliveryJobData, void, string> {
-  const core = coreOf(receiver);
+  const core = adapterApiOf(receiver);
   assertOfflineQueue(options.connection);
   const worker = new Worker<DeliveryJobData, void, string>(
     queueName,
@@ -149,7 +149,7 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
   );
   worker.on('failed', (job, error) => {
     if (job === undefined || !isFinal(job, error)) return;
-    core.fail(toWebhookError(error), { event: job.name, ...(job.id !== undefined && { deliveryId: job.id }) });
+    core.report(toWebhookError(error), { event: job.name, ...(job.id !== undefined && { deliveryId: job.id }) });
   });
   // A Worker without an 'error' listener would crash the process on a Redis hiccup; BullMQ reconnects.
   // Every reconnection attempt errs: one report per outage minute says it without flooding the logs.
@@ -157,7 +157,7 @@ export function createWebhookWorker(receiver: object, { queueName = DEFAULT_QUEU
   worker.on('error', (error) => {
     if (Date.now() < quietUntil) return;
     quietUntil = Date.now() + CONNECTION_REPORT_INTERVAL_MS;
-    core.fail(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }), {});
+    core.report(new WebhookError('queue_unavailable', 'The webhook worker lost its queue connection', { cause: error }), {});
   });
   return worker;
 }

@@ -1,4 +1,4 @@
-// The names operators query by, fixed in DESIGN.md › "Describing and observing". Attributes that
+// The names operators query by (docs/observe.md lists them). Attributes that
 // OpenTelemetry's semantic conventions already name (`http.response.status_code`, `error.type`)
 // keep their standard names.
 

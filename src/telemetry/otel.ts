@@ -31,8 +31,6 @@ export interface Ending {
 /** OpenTelemetry's own advice for request durations, in seconds (http.server.request.duration). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-
 /**
  * Spans and metrics through `@opentelemetry/api`. The tracer and instruments are taken from the
  * global providers and taken again whenever those change (an SDK started after the receiver was
@@ -109,10 +107,10 @@ export class OpenTelemetryInstruments {
     return this.#currentCounter() !== undefined;
   }
 
-  /** Runs `fn(arg)` with `span` as the active span, so that handler spans (and the user's own) become its children. */
-  withSpan<A, R>(span: Span, fn: (arg: A) => R, arg: A): R {
+  /** Runs `fn` with `span` as the active span, so that handler spans (and the user's own) become its children. */
+  withSpan<R>(span: Span, fn: () => R): R {
     const { context, trace } = this.#api;
-    return context.with(trace.setSpan(context.active(), span), fn, undefined, arg);
+    return context.with(trace.setSpan(context.active(), span), fn);
   }
 
   /** Records how a delivery ended: on its span (when recording), in the counter (when counting). */
@@ -149,11 +147,8 @@ export class OpenTelemetryInstruments {
     this.endDelivery(this.startDelivery(), { outcome, status: error.status, error, facts: {}, knownEvent: undefined });
   }
 
-  /**
-   * Runs one handler in a span of its own (a child of the delivery span) and times it; calls it
-   * plainly when neither is recorded. Keeps a synchronous handler synchronous.
-   */
-  runHandler(handler: Handler, event: unknown, context: DeliveryContext): unknown {
+  /** Runs one handler in a span of its own (a child of the delivery span) and times it; calls it plainly when neither is recorded. */
+  async runHandler(handler: Handler, event: unknown, context: DeliveryContext): Promise<unknown> {
     const candidate = this.#currentTracer()?.startSpan(SPAN_HANDLER, this.#handlerSpan);
     const span = candidate?.isRecording() === true ? candidate : undefined;
     const histogram = this.#currentCounter() === undefined ? undefined : this.#handlerDuration;
@@ -166,41 +161,27 @@ export class OpenTelemetryInstruments {
       if (handler.name !== '') span.setAttribute(ATTR_FUNCTION, handler.name);
     }
     const started = performance.now();
-    const end = (failure: { error: unknown } | undefined): void => {
+    let failure: { error: unknown } | undefined;
+    try {
+      return await (span === undefined ? handler(event, context) : this.#runInSpan(span, handler, event, context));
+    } catch (error) {
+      failure = { error };
+      throw error;
+    } finally {
       if (histogram !== undefined) {
         const attributes: Attributes = { [ATTR_EVENT]: name };
         if (failure !== undefined) attributes[ATTR_ERROR_TYPE] = 'handler_failed';
         histogram.record((performance.now() - started) / 1000, attributes);
       }
-      if (span === undefined) return;
-      if (failure !== undefined) {
-        span.setAttribute(ATTR_ERROR_TYPE, 'handler_failed');
-        span.recordException(failure.error instanceof Error ? failure.error : String(failure.error));
-        span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: 'Webhook handler failed' });
+      if (span !== undefined) {
+        if (failure !== undefined) {
+          span.setAttribute(ATTR_ERROR_TYPE, 'handler_failed');
+          span.recordException(failure.error instanceof Error ? failure.error : String(failure.error));
+          span.setStatus({ code: this.#api.SpanStatusCode.ERROR, message: 'Webhook handler failed' });
+        }
+        span.end();
       }
-      span.end();
-    };
-    let result: unknown;
-    try {
-      result = span === undefined ? handler(event, context) : this.#runInSpan(span, handler, event, context);
-    } catch (error) {
-      end({ error });
-      throw error;
     }
-    if (!isThenable(result)) {
-      end(undefined);
-      return result;
-    }
-    return Promise.resolve(result).then(
-      (value) => {
-        end(undefined);
-        return value;
-      },
-      (error: unknown) => {
-        end({ error });
-        throw error;
-      },
-    );
   }
 
   #runInSpan(span: Span, handler: Handler, event: unknown, context: DeliveryContext): unknown {

@@ -73,31 +73,11 @@ export function createTestSender({
   timeoutMs = 10_000,
   random = Math.random,
 }: TestSenderOptions = {}): TestSender {
-  if (!Number.isInteger(retries) || retries < 0) throw new TypeError('retries must be a whole number ≥ 0');
-  if (!(baseDelayMs >= 0)) throw new TypeError('baseDelayMs must be ≥ 0');
-  if (!(jitter >= 0 && jitter <= 1)) throw new TypeError('jitter must be between 0 and 1');
-  if (!(timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
+  checkPolicy(retries, baseDelayMs, jitter, timeoutMs);
   const endpoints = new Map<string, WebhookEndpoint>();
   let nextId = 1;
 
   const delayBefore = (retry: number): number => baseDelayMs * 2 ** (retry - 1) * (1 + jitter * (2 * random() - 1));
-
-  async function attempt(url: string, delivery: Delivery, startedAt: number, delayMs: number): Promise<Attempt> {
-    const begin = performance.now();
-    const at = Math.round(begin - startedAt);
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        body: delivery.body,
-        headers: delivery.headers,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.text();
-      return { status: response.status, at, delayMs, ms: Math.round(performance.now() - begin), response: parseMaybeJson(text) };
-    } catch (error) {
-      return { status: null, at, delayMs, ms: Math.round(performance.now() - begin), error: describe(error) };
-    }
-  }
 
   async function deliver(url: string, delivery: Delivery, webhookId?: string): Promise<DeliveryReport> {
     const startedAt = performance.now();
@@ -105,7 +85,7 @@ export function createTestSender({
     for (let n = 0; n <= retries; n++) {
       const delayMs = n === 0 ? 0 : delayBefore(n);
       if (delayMs > 0) await sleep(delayMs);
-      const result = await attempt(url, delivery, startedAt, delayMs);
+      const result = await attempt(url, delivery, { startedAt, delayMs, timeoutMs });
       attempts.push(result);
       if (result.status !== null && result.status >= 200 && result.status < 300) {
         return { webhookId, url, delivered: true, attempts };
@@ -140,6 +120,26 @@ export function createTestSender({
     },
     deliver: (url, delivery) => deliver(url, delivery),
   };
+}
+
+function checkPolicy(retries: number, baseDelayMs: number, jitter: number, timeoutMs: number): void {
+  if (!Number.isInteger(retries) || retries < 0) throw new TypeError('retries must be a whole number ≥ 0');
+  if (!(baseDelayMs >= 0)) throw new TypeError('baseDelayMs must be ≥ 0');
+  if (!(jitter >= 0 && jitter <= 1)) throw new TypeError('jitter must be between 0 and 1');
+  if (!(timeoutMs > 0)) throw new TypeError('timeoutMs must be a positive number of milliseconds');
+}
+
+/** One POST of the delivery: its answer, or why none came. */
+async function attempt(url: string, delivery: Delivery, { startedAt, delayMs, timeoutMs }: { startedAt: number; delayMs: number; timeoutMs: number }): Promise<Attempt> {
+  const begin = performance.now();
+  const at = Math.round(begin - startedAt);
+  try {
+    const response = await fetch(url, { method: 'POST', body: delivery.body, headers: delivery.headers, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await response.text();
+    return { status: response.status, at, delayMs, ms: Math.round(performance.now() - begin), response: parseMaybeJson(text) };
+  } catch (error) {
+    return { status: null, at, delayMs, ms: Math.round(performance.now() - begin), error: describe(error) };
+  }
 }
 
 function parseMaybeJson(text: string): unknown {

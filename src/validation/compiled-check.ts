@@ -20,7 +20,7 @@ import { withinDepth } from './depth.js';
 // no schema declares, so a delivery that passes needs no separate depth walk.
 
 /** `true`: `value` passes the schema, zod's output would equal it, and it nests at most `levelsLeft` levels. */
-export type FastCheck = (value: unknown, levelsLeft: number) => boolean;
+export type CompiledCheck = (value: unknown, levelsLeft: number) => boolean;
 
 interface CheckPayload {
   value: unknown;
@@ -63,7 +63,7 @@ const PATTERN_FORMATS = new Set(['datetime', 'date', 'time', 'regex', 'uuid', 'g
 class Unsupported extends Error {}
 
 /** The fast check of `schema`, or `undefined` when zod must run every time. */
-export function compileFastCheck(schema: z.core.$ZodType): FastCheck | undefined {
+export function compileCheck(schema: z.core.$ZodType): CompiledCheck | undefined {
   if (z.config().jitless === true) return undefined; // zod's own switch for CSP-restricted hosts
   const generator = new Generator();
   try {
@@ -72,9 +72,9 @@ export function compileFastCheck(schema: z.core.$ZodType): FastCheck | undefined
     return undefined; // Unsupported, or a definition shaped unlike zod 4's: either way, zod decides
   }
   const source = `return function fastCheck(value, levels) {\n${generator.lines.join('\n')}\nreturn true;\n};`;
-  let build: (...args: unknown[]) => FastCheck;
+  let build: (...args: unknown[]) => CompiledCheck;
   try {
-    build = new Function('refs', 'withinDepth', 'payload', 'failed', source) as (...args: unknown[]) => FastCheck;
+    build = new Function('refs', 'withinDepth', 'payload', 'failed', source) as (...args: unknown[]) => CompiledCheck;
   } catch {
     // Code generation is forbidden here, and not always everywhere in one process: workerd allows
     // it while a Worker starts up and throws an EvalError inside a request. Asked each time, then.
@@ -272,7 +272,7 @@ function extraKeysOf(catchall: ZodNode | undefined): 'loose' | 'exact' {
 }
 
 /** Keys outside a loose object's shape are kept as they are: only their depth, and `__proto__`, matter. */
-function looseExtrasCheck(declared: ReadonlySet<string>): FastCheck {
+function looseExtrasCheck(declared: ReadonlySet<string>): CompiledCheck {
   return (value, levelsLeft) => {
     const object = value as Record<string, unknown>;
     for (const key in object) {

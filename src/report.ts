@@ -1,0 +1,203 @@
+import { asWebhookError, WebhookHandlerError, type WebhookError } from './errors.js';
+import type { HandlerRun, HandlerRunner, Unsubscribe } from './handlers.js';
+import { STATUS_BY_OUTCOME, type ReceiveResult } from './outcome.js';
+import type { HttpRequest, IncomingHeaders, ReceiveInput } from './request.js';
+import type { BodyInput } from './signature.js';
+import { openTelemetryApi } from './telemetry/api.js';
+import { factsOf } from './telemetry/facts.js';
+import { logError, type DeliveryFacts, type WebhookLogger } from './telemetry/logger.js';
+import { outcomeOfStatus } from './telemetry/names.js';
+import { OpenTelemetryInstruments } from './telemetry/otel.js';
+
+// The one reporting path. Every rejection and failure — of a delivery, of an adapter's early check,
+// of a store after the answer, of a worker's job — goes through `report()`, which feeds `onError`,
+// the logger and telemetry once. Adapters never report: they hand their request to the receiver.
+
+export type ErrorObserver = (error: WebhookError) => unknown;
+
+/** What one delivery came to, for whoever records deliveries (the inspector). */
+export interface DeliveryRecord {
+  /** Epoch ms when the delivery arrived. */
+  readonly at: number;
+  readonly durationMs: number;
+  /** `undefined` when it came through `receive()` directly. */
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingHeaders;
+  /** `undefined` when the body was never read (405, 415, 413 by its declared length). */
+  readonly body: BodyInput | undefined;
+  readonly outcome: ReceiveResult<unknown>['outcome'] | 'rejected' | 'failed';
+  readonly status: number;
+  readonly error: WebhookError | undefined;
+  readonly event: string | undefined;
+  readonly deliveryId: string | undefined;
+  /** Each handler that ran, in registration order. */
+  readonly handlers: readonly HandlerRun[];
+}
+
+/** The internal end of a delivery: its result, and the handler runs behind it. */
+export interface Delivered {
+  readonly result: ReceiveResult<unknown>;
+  readonly runs: readonly HandlerRun[];
+}
+
+type Listener = (record: DeliveryRecord) => void;
+
+const callHandler: HandlerRunner = (handler, event, context) => handler(event, context);
+
+export class Reporter {
+  readonly #observers: ErrorObserver[] = [];
+  readonly #listeners = new Set<Listener>();
+  readonly #logger: WebhookLogger | undefined;
+  readonly #otel: OpenTelemetryInstruments | undefined;
+  readonly #isKnownEvent: (name: string) => boolean;
+  /** Runs a handler in its span and times it when OpenTelemetry is there; just calls it otherwise. */
+  readonly runHandler: HandlerRunner;
+
+  constructor(logger: WebhookLogger | undefined, isKnownEvent: (name: string) => boolean) {
+    const api = openTelemetryApi();
+    this.#logger = logger;
+    this.#otel = api === undefined ? undefined : new OpenTelemetryInstruments(api);
+    this.#isKnownEvent = isKnownEvent;
+    const otel = this.#otel;
+    this.runHandler = otel === undefined ? callHandler : (handler, event, context) => otel.runHandler(handler, event, context);
+  }
+
+  get logger(): WebhookLogger | undefined {
+    return this.#logger;
+  }
+
+  onError(observer: ErrorObserver): Unsubscribe {
+    if (typeof observer !== 'function') throw new TypeError('onError(): the observer must be a function');
+    this.#observers.push(observer);
+    return () => {
+      const index = this.#observers.indexOf(observer);
+      if (index !== -1) this.#observers.splice(index, 1);
+    };
+  }
+
+  /** Deliveries as records, for the inspector; nothing is recorded while no one listens. */
+  subscribe(listener: Listener): Unsubscribe {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /** Tells `onError`, the logger (and, without either, `console.error` for a 5xx) about one failure, once. */
+  report(error: WebhookError, facts: DeliveryFacts): WebhookError {
+    if (facts.event !== undefined) error.eventName ??= facts.event;
+    if (facts.deliveryId !== undefined) error.deliveryId ??= facts.deliveryId;
+    if (this.#logger !== undefined) logError(this.#logger, error, facts);
+    if (this.#observers.length === 0) {
+      // Nobody is listening: a server-side failure must not pass silently; a 4xx is the sender's problem.
+      if (error.status >= 500 && this.#logger === undefined) console.error(`[aicommerce-webhooks] ${error.status} ${error.code}: ${error.message}`, ...causesOf(error));
+      return error;
+    }
+    for (const observer of this.#observers) {
+      try {
+        Promise.resolve(observer(error)).catch(warnObserverFailed);
+      } catch (observerError) {
+        warnObserverFailed(observerError);
+      }
+    }
+    return error;
+  }
+
+  /**
+   * Runs one delivery (`run`, the pipeline) in its span, and says how it ended: a rejection is
+   * reported and thrown; the span, the metric and the inspector's record are written either way.
+   */
+  async observe(input: ReceiveInput, request: HttpRequest | undefined, run: () => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
+    const otel = this.#otel;
+    const span = otel?.startDelivery();
+    const counting = otel?.counting() === true;
+    const at = this.#listeners.size === 0 ? 0 : Date.now();
+    let delivered: Delivered;
+    try {
+      delivered = await (span === undefined ? run() : otel!.withSpan(span, run));
+    } catch (thrown) {
+      const error = asWebhookError(thrown);
+      const facts = factsOf(input, error);
+      this.report(error, facts);
+      if (span !== undefined || counting) otel!.endDelivery(span, ending(outcomeOfStatus(error.status), error.status, error, facts, error instanceof WebhookHandlerError ? this.#known(facts) : undefined));
+      if (at !== 0) this.#record(at, request, input, undefined, error, facts);
+      throw error;
+    }
+    if (span !== undefined || counting || at !== 0) {
+      const facts = factsOf(input, delivered.result);
+      const status = STATUS_BY_OUTCOME[delivered.result.outcome];
+      if (span !== undefined || counting) otel!.endDelivery(span, ending(delivered.result.outcome, status, undefined, facts, this.#known(facts)));
+      if (at !== 0) this.#record(at, request, input, delivered, undefined, facts);
+    }
+    return delivered.result;
+  }
+
+  /** A rejection an adapter's request got before the pipeline ran (405, 415, 413, 408): reported, counted, given a span and a record. */
+  rejected(error: WebhookError, request: HttpRequest): WebhookError {
+    const at = this.#listeners.size === 0 ? 0 : Date.now();
+    this.report(error, {});
+    this.#otel?.rejectedEarly(error, outcomeOfStatus(error.status));
+    if (at !== 0) this.#record(at, request, undefined, undefined, error, {});
+    return error;
+  }
+
+  /** The event name, for metrics, only when the receiver has a schema for it (a bounded set of labels) and its handlers were reached. */
+  #known(facts: DeliveryFacts): string | undefined {
+    return facts.event !== undefined && this.#isKnownEvent(facts.event) ? facts.event : undefined;
+  }
+
+  #record(at: number, request: HttpRequest | undefined, input: ReceiveInput | undefined, delivered: Delivered | undefined, error: WebhookError | undefined, facts: DeliveryFacts): void {
+    const record: DeliveryRecord = {
+      at,
+      durationMs: Date.now() - at,
+      method: request?.method,
+      url: request?.url ?? input?.url,
+      headers: request?.headers ?? input?.headers ?? { 'x-webhook-signature': signatureOf(input) },
+      body: input?.body,
+      outcome: delivered?.result.outcome ?? outcomeOfStatus(error!.status),
+      status: delivered === undefined ? error!.status : STATUS_BY_OUTCOME[delivered.result.outcome],
+      error,
+      event: facts.event,
+      deliveryId: facts.deliveryId,
+      handlers: delivered?.runs ?? (error instanceof WebhookHandlerError ? handlerRunsOf(error) : []),
+    };
+    for (const listener of this.#listeners) {
+      try {
+        listener(record);
+      } catch (listenerError) {
+        warnObserverFailed(listenerError);
+      }
+    }
+  }
+}
+
+const ending = (outcome: string, status: number, error: WebhookError | undefined, facts: DeliveryFacts, knownEvent: string | undefined) => ({
+  outcome,
+  status,
+  error,
+  facts,
+  knownEvent,
+});
+
+const signatureOf = (input: ReceiveInput | undefined): string | undefined =>
+  typeof input?.signature === 'string' ? input.signature : input?.signature?.join(', ');
+
+const causesOf = (error: WebhookError): unknown[] =>
+  error instanceof WebhookHandlerError ? [...error.errors] : error.cause === undefined ? [] : [error.cause];
+
+/** The handler runs behind a `WebhookHandlerError`, kept beside it (not on it: the public error stays as documented). */
+const runsByError = new WeakMap<WebhookHandlerError, readonly HandlerRun[]>();
+
+export function handlerFailure(runs: readonly HandlerRun[], event: unknown): WebhookHandlerError {
+  const error = new WebhookHandlerError(
+    runs.filter((run) => !run.ok).map((run) => run.error),
+    event,
+  );
+  runsByError.set(error, runs);
+  return error;
+}
+
+const handlerRunsOf = (error: WebhookHandlerError): readonly HandlerRun[] => runsByError.get(error) ?? [];
+
+function warnObserverFailed(error: unknown): void {
+  process.emitWarning(`an onError observer threw: ${error instanceof Error ? error.message : String(error)}`, { type: 'AICommerceWebhooksWarning' });
+}
