@@ -68,7 +68,8 @@ function casesFor(aicommerce: TestSender, url: string, secret: string, database:
   const rejected = (status: number): number[] => Array<number>(RETRIES + 1).fill(status);
   const message = sampleEvents['chat.message.received'];
   const priceCut = { ...sampleEvents['product.updated'], product: { ...sampleEvents['product.updated'].product, price: 89 } };
-  const flaky = createDelivery('product.updated', priceCut, { secret });
+  // Made when it is sent, so it is the newest snapshot of its product (latest wins would skip an older one).
+  let flaky: ReturnType<typeof createDelivery> | undefined;
   const tampered = createDelivery('product.added', sampleEvents['product.added'], { secret });
   return [
     ...EVENTS.map((event) => ({
@@ -101,6 +102,7 @@ function casesFor(aicommerce: TestSender, url: string, secret: string, database:
       expected: { statuses: [500, 200], answer: 'received', saw: [priceCut, priceCut] },
       send: () => {
         database.down = true;
+        flaky = createDelivery('product.updated', priceCut, { secret });
         return aicommerce.deliver(url, flaky);
       },
     },
@@ -108,7 +110,14 @@ function casesFor(aicommerce: TestSender, url: string, secret: string, database:
       label: 'duplicate of the above',
       event: 'product.updated',
       expected: { statuses: [200], answer: 'duplicate', saw: [] },
-      send: () => aicommerce.deliver(url, flaky),
+      send: () => aicommerce.deliver(url, flaky!),
+    },
+    {
+      label: 'older snapshot, late',
+      event: 'product.updated',
+      expected: { statuses: [200], answer: 'superseded', saw: [] },
+      // A retry that arrives after a newer price was applied: latest wins, the old price is not put back.
+      send: () => aicommerce.deliver(url, createDelivery('product.updated', sampleEvents['product.updated'], { secret, timestamp: new Date(Date.now() - 60_000) })),
     },
   ];
 }
@@ -124,15 +133,16 @@ async function run({ label, event, expected, send }: Case, seen: readonly Webhoo
     isDeepStrictEqual(statuses, expected.statuses) &&
     answer === expected.answer &&
     isDeepStrictEqual(saw.map((e) => e.data), expected.saw);
-  return { ok, cells: [label, event, attemptsOf(statuses), `${statuses.at(-1) ?? 'none'} ${answer}`, sawOf(saw, statuses)] };
+  return { ok, cells: [label, event, attemptsOf(statuses), `${statuses.at(-1) ?? 'none'} ${answer}`, sawOf(saw, statuses, answer)] };
 }
 
-/** `received`/`duplicate` for a 2xx, the error code otherwise, or why there was no answer. */
+/** `received`/`duplicate`/`superseded` for a 2xx, the error code otherwise, or why there was no answer. */
 function answerOf(report: DeliveryReport): string {
   const last = report.attempts.at(-1);
-  const body = last?.response as { code?: string; duplicate?: boolean; ignored?: boolean } | undefined;
+  const body = last?.response as { code?: string; duplicate?: boolean; ignored?: boolean; superseded?: boolean } | undefined;
   if (last?.status === null) return last.error ?? 'no answer';
   if (body?.duplicate) return 'duplicate';
+  if (body?.superseded) return 'superseded';
   if (body?.ignored) return 'ignored';
   return body?.code ?? 'received';
 }
@@ -143,7 +153,8 @@ function attemptsOf(statuses: readonly (number | null)[]): string {
   return shown.length > 1 && shown.every((s) => s === shown[0]) ? `${shown[0]} ×${shown.length}` : shown.join(' → ');
 }
 
-function sawOf(saw: readonly WebhookEvent[], statuses: readonly (number | null)[]): string {
+function sawOf(saw: readonly WebhookEvent[], statuses: readonly (number | null)[], answer: string): string {
+  if (saw.length === 0 && answer === 'superseded') return 'nothing (a newer one was applied)';
   if (saw.length === 0) return statuses.at(-1) === 200 ? 'nothing (already processed)' : 'nothing';
   const last = describe(saw.at(-1)!);
   return saw.length === 1 ? last : `${saw.length} runs: ${last}`;

@@ -11,14 +11,20 @@ export class DeliveryContext {
    * in queued mode the worker's attempt, 2 and up after a failure or a worker that died mid-run.
    */
   readonly attempt: number;
+  /**
+   * The entity this delivery is a snapshot of (`'store_xyz/product/prod_1'`), by the receiver's
+   * `order` keys; `undefined` for an event without one. Upsert by it: docs/latest-wins.md.
+   */
+  readonly orderKey: string | undefined;
   readonly #body: BodyInput;
   #id: string | undefined;
 
-  constructor(body: BodyInput, headers: IncomingHeaders, url: string | undefined, attempt = 1, id?: string) {
+  constructor(body: BodyInput, headers: IncomingHeaders, url: string | undefined, attempt = 1, id?: string, orderKey?: string) {
     this.#body = body;
     this.headers = headers;
     this.url = url;
     this.attempt = attempt;
+    this.orderKey = orderKey;
     this.#id = id;
   }
 

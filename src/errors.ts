@@ -109,7 +109,7 @@ export const unsupportedMediaType = (message: string, headers?: Record<string, s
 
 export const notFound = (): WebhookError => new WebhookError('not_found', 'Not found');
 
-export const inFlight = (): WebhookError => new WebhookError('in_flight', 'This delivery is being processed by another request');
+export const inFlight = (message = 'This delivery is being processed by another request'): WebhookError => new WebhookError('in_flight', message);
 
 export const storeUnavailable = (message: string, cause: unknown): WebhookError =>
   new WebhookError('store_unavailable', message, { cause, headers: RETRY_SOON });

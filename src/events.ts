@@ -118,6 +118,20 @@ export type WebhookEvent<Name extends keyof Schemas & string = EventName, Schema
     ? z.output<typeof envelopeFields> & { event: Name; data: DeclaredFields<z.output<Schemas[Name]>> }
     : never;
 
+/** The envelope of an event the receiver has a schema for, with `data` as that schema outputs it (before its type is known). */
+export interface KnownEvent {
+  readonly event: string;
+  readonly timestamp: string;
+  readonly data: unknown;
+}
+
+/** The event names of a schema map. */
+export type Names<Schemas> = keyof Schemas & string;
+/** `'chat.message.received'` → `'chat' | 'chat.message'`: the prefixes a `'prefix.*'` pattern may name. */
+export type Prefixes<Name extends string> = Name extends `${infer Head}.${infer Rest}` ? Head | `${Head}.${Prefixes<Rest>}` : never;
+/** The names under a prefix. */
+export type Matching<Name extends string, Prefix extends string> = Extract<Name, `${Prefix}.${string}`>;
+
 /** The whole-delivery schema of one event: the common envelope around its `data` schema. */
 export function envelopeSchemaFor(name: string, data: z.ZodType): z.ZodType {
   return envelopeFields.extend({ event: z.literal(name), data }).loose();

@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import bytes from 'bytes';
 import { toKeys, type Secrets } from './signature.js';
-import type { SchemaMap } from './events.js';
-import type { DedupeStore } from './stores/types.js';
+import { defaultOrderKeys, type OrderKeys } from './deliver/order.js';
+import type { MergeSchemas, SchemaMap } from './events.js';
+import type { DedupeStore, OrderStore } from './stores/types.js';
 import { MemoryDedupeStore } from './stores/memory.js';
 import type { DeliveryQueue } from './queue/types.js';
 import type { WebhookLogger } from './telemetry/logger.js';
@@ -26,6 +27,13 @@ export interface ReceiverOptions<Custom extends SchemaMap = {}> {
   unknownEvents?: 'ignore' | 'reject';
   /** Where processed deliveries are remembered; `false` turns deduplication off. Default: in memory (inline mode only). */
   dedupe?: DedupeStore | false;
+  /**
+   * Latest wins: event name or `'prefix.*'` → the entity key of a delivery (or `undefined`: none).
+   * An older delivery of an entity than the newest applied is answered `superseded` and not run;
+   * one delivery per entity runs at a time. Default `defaultOrderKeys` (products by store and id,
+   * daily reports by store and date); replace or extend it (`{ ...defaultOrderKeys, … }`); `false` turns it off.
+   */
+  order?: OrderKeys<MergeSchemas<Custom>> | false;
   /**
    * Queued mode: store each delivery here (e.g. `new BullMQDeliveryQueue({ queue })` from
    * `aicommerce-webhooks/bullmq`) and answer 202; workers run the handlers. The queue's job ids
@@ -57,6 +65,12 @@ export interface Settings {
   readonly bodyTimeout: number;
   readonly rejectUnknownEvents: boolean;
   readonly dedupe: DedupeStore | undefined;
+  /** The entity key functions by pattern, as given; `undefined` when ordering is off. */
+  readonly order: Readonly<Record<string, unknown>> | undefined;
+  /** Where inline mode keeps the latest-wins marks: beside the dedupe records. */
+  readonly orderStore: OrderStore;
+  /** How long an entity's mark is kept: as long as an older delivery of it could still pass the freshness check. */
+  readonly orderRetainMs: number;
   readonly queue: DeliveryQueue | undefined;
   /** How long a processed delivery is remembered: the whole span its timestamp is accepted in. */
   readonly rememberMs: number;
@@ -104,6 +118,8 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
   if (queue !== undefined && options.dedupe !== undefined && options.dedupe !== false) {
     throw new TypeError('dedupe does not apply in queued mode: the queue deduplicates by job id. Remove the dedupe option.');
   }
+  const dedupe = options.dedupe === false || queue !== undefined ? undefined : (options.dedupe ?? new MemoryDedupeStore());
+  const rememberMs = toleranceMs === undefined ? DAY_MS : 2 * toleranceMs;
   return {
     keys: typeof secret === 'function' ? undefined : toKeys(secret),
     resolveSecret: typeof secret === 'function' ? secret : undefined,
@@ -111,15 +127,43 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
     limit: parseByteSize(options.limit ?? '1mb'),
     bodyTimeout: positive('bodyTimeout', options.bodyTimeout ?? 10_000),
     rejectUnknownEvents: unknownEvents === 'reject',
-    dedupe: options.dedupe === false || queue !== undefined ? undefined : (options.dedupe ?? new MemoryDedupeStore()),
+    dedupe,
+    order: checkOrder(options.order),
+    orderStore: orderStoreBeside(dedupe),
+    // An older delivery of an entity passes the freshness check for as long as a replay would.
+    orderRetainMs: rememberMs,
     queue,
     // A timestamp is accepted from (t − tolerance) to (t + tolerance): remembering a delivery for
     // twice the tolerance covers every moment a replay of it could still look fresh.
-    rememberMs: toleranceMs === undefined ? DAY_MS : 2 * toleranceMs,
+    rememberMs,
     path: options.path === undefined ? undefined : normalizePath(options.path),
     now: now === undefined ? Date.now : () => now().getTime(),
     logger: checkLogger(options.logger),
   };
+}
+
+function checkOrder(order: unknown): Readonly<Record<string, unknown>> | undefined {
+  if (order === false) return undefined;
+  if (order === undefined) return defaultOrderKeys;
+  if (typeof order !== 'object' || order === null) throw new TypeError('order must be an object of entity key functions (e.g. { ...defaultOrderKeys }) or false');
+  return order as Readonly<Record<string, unknown>>;
+}
+
+const isOrderStore = (store: unknown): store is OrderStore => typeof (store as Partial<OrderStore> | undefined)?.hold === 'function';
+
+/**
+ * The marks live beside the dedupe records, so they are shared exactly as widely. A store of your
+ * own that keeps no marks (no `hold()`) gets them kept in this process's memory, said once.
+ */
+function orderStoreBeside(dedupe: DedupeStore | undefined): OrderStore {
+  if (isOrderStore(dedupe)) return dedupe;
+  if (dedupe !== undefined) {
+    process.emitWarning(
+      'this dedupe store has no hold(): latest-wins marks are kept in this process only. Implement OrderStore (see MemoryDedupeStore) or pass order: false.',
+      { type: 'AICommerceWebhooksWarning' },
+    );
+  }
+  return new MemoryDedupeStore();
 }
 
 function checkLogger(logger: WebhookLogger | undefined): WebhookLogger | undefined {

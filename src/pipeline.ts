@@ -11,7 +11,9 @@ import {
   unknownEvent,
   type PayloadIssue,
 } from './errors.js';
-import { anyEnvelopeSchema, envelopeSchemaFor, type SchemaMap } from './events.js';
+import { anyEnvelopeSchema, envelopeSchemaFor, type KnownEvent, type SchemaMap } from './events.js';
+
+export type { KnownEvent } from './events.js';
 import type { SecretResolver, Settings } from './options.js';
 import type { ReceiveInput, RequestInfo } from './request.js';
 import { matchesAnyKey, parseSignatureHeader, toKeys, type BodyInput } from './signature.js';
@@ -26,13 +28,6 @@ import { timestampMs } from './validation/timestamp.js';
 export type CheckedDelivery =
   | { readonly known: true; readonly event: KnownEvent; readonly body: BodyInput; readonly text: string }
   | { readonly known: false; readonly event: z.output<typeof anyEnvelopeSchema>; readonly body: BodyInput; readonly text: string };
-
-/** The envelope of an event the receiver has a schema for, with `data` as that schema outputs it. */
-export interface KnownEvent {
-  readonly event: string;
-  readonly timestamp: string;
-  readonly data: unknown;
-}
 
 /** A whole-delivery schema and its compiled check, built once (`check` is `undefined` when zod must always run). */
 export interface EventValidator {

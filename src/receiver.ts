@@ -1,28 +1,24 @@
 import { registerAdapterApi } from './adapter-api.js';
 import { deliverInline } from './deliver/inline.js';
+import { compileOrderKeys, type OrderKey } from './deliver/order.js';
 import { deliverQueued, runStored } from './deliver/queued.js';
 import type { Deliver } from './deliver/types.js';
 import { deliveryJsonSchemas, type JsonSchema } from './describe/json-schema.js';
 import { describeSettings, openAPIDocument } from './describe/openapi.js';
 import type { OpenAPIDocument, OpenAPIOptions } from './describe/types.js';
-import { eventSchemas, type EventSchemas, type MergeSchemas, type SchemaMap, type WebhookEvent } from './events.js';
+import { eventSchemas, type EventSchemas, type Matching, type MergeSchemas, type Names, type Prefixes, type SchemaMap, type WebhookEvent } from './events.js';
 import { HandlerRegistry, type EventHandler, type Unsubscribe } from './handlers.js';
 import { exchange } from './http/exchange.js';
 import { createFetchHandler, type FetchHandler } from './http/fetch.js';
 import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
 import { resolveSettings, type ReceiverOptions, type Settings } from './options.js';
 import type { ReceiveResult } from './outcome.js';
-import { checkDelivery, compileSchemas, keysFor, type EventValidator } from './pipeline.js';
+import { checkDelivery, compileSchemas, keysFor, type EventValidator, type KnownEvent } from './pipeline.js';
 import { Reporter, type Delivered, type ErrorObserver } from './report.js';
 import type { HttpRequest, ReceiveInput, RequestInfo } from './request.js';
 
 export type { ErrorObserver } from './report.js';
 export type { EventHandler, Unsubscribe } from './handlers.js';
-
-type Names<S> = keyof S & string;
-/** `'chat.message.received'` → `'chat' | 'chat.message'`: the prefixes a `'prefix.*'` pattern may name. */
-type Prefixes<Name extends string> = Name extends `${infer Head}.${infer Rest}` ? Head | `${Head}.${Prefixes<Rest>}` : never;
-type Matching<Name extends string, Prefix extends string> = Extract<Name, `${Prefix}.${string}`>;
 
 /**
  * A receiver for AICommerce webhooks: the public front. It wires the parts (docs/architecture.md);
@@ -35,6 +31,8 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   readonly #handlers: HandlerRegistry;
   readonly #reporter: Reporter;
   readonly #deliver: Deliver;
+  /** Latest wins: event name → its entity key function. */
+  readonly #orderKeys: ReadonlyMap<string, OrderKey<KnownEvent>>;
 
   constructor(options: ReceiverOptions<SchemaMap> = {}) {
     const settings = (this.#settings = resolveSettings(options));
@@ -42,9 +40,10 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     this.#handlers = new HandlerRegistry([...this.#validators.keys()]);
     const reporter = (this.#reporter = new Reporter(settings.logger, (name) => this.#validators.has(name)));
     const report = reporter.report.bind(reporter);
+    const orderKeys = (this.#orderKeys = compileOrderKeys(settings.order ?? {}, [...this.#validators.keys()]));
     this.#deliver =
       settings.queue === undefined
-        ? deliverInline({ handlers: this.#handlers, runHandler: reporter.runHandler, dedupe: settings.dedupe, rememberMs: settings.rememberMs, report })
+        ? deliverInline({ ...settings, handlers: this.#handlers, runHandler: reporter.runHandler, orderKeys, report })
         : deliverQueued(settings.queue, settings.rememberMs);
     const receiving = { receive: this.#receive.bind(this), rejected: reporter.rejected.bind(reporter) };
     registerAdapterApi(this, {
@@ -116,7 +115,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
 
   /** An OpenAPI 3.1 document: one `webhooks` entry per event (signature header, body, answers), `paths[path]` when a path is known. */
   toOpenAPI(options: OpenAPIOptions = {}): OpenAPIDocument {
-    return openAPIDocument(this.#validators, describeSettings(this.#settings), options);
+    return openAPIDocument(this.#validators, describeSettings(this.#settings, [...this.#orderKeys.keys()]), options);
   }
 }
 
@@ -127,5 +126,5 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
 const requestInfo = ({ headers = {}, url }: ReceiveInput): RequestInfo => ({ headers, url });
 
 export function createWebhookReceiver<Custom extends SchemaMap = {}>(options: ReceiverOptions<Custom> = {}): WebhookReceiver<MergeSchemas<Custom>> {
-  return new WebhookReceiver<MergeSchemas<Custom>>(options);
+  return new WebhookReceiver<MergeSchemas<Custom>>(options as ReceiverOptions<SchemaMap>); // key functions take the narrower events of Custom
 }

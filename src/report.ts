@@ -122,8 +122,10 @@ export class Reporter {
       if (at !== 0) this.#record(at, request, input, undefined, error, facts);
       throw error;
     }
-    if (span !== undefined || counting || at !== 0) {
+    const superseded = delivered.result.outcome === 'superseded' && this.#logger?.info !== undefined;
+    if (span !== undefined || counting || at !== 0 || superseded) {
       const facts = factsOf(input, delivered.result);
+      if (superseded) logSuperseded(this.#logger!, facts);
       const status = STATUS_BY_OUTCOME[delivered.result.outcome];
       if (span !== undefined || counting) otel!.endDelivery(span, ending(delivered.result.outcome, status, undefined, facts, this.#known(facts)));
       if (at !== 0) this.#record(at, request, input, delivered, undefined, facts);
@@ -177,6 +179,14 @@ const ending = (outcome: string, status: number, error: WebhookError | undefined
   facts,
   knownEvent,
 });
+
+function logSuperseded(logger: WebhookLogger, facts: DeliveryFacts): void {
+  try {
+    logger.info!({ outcome: 'superseded', status: 200, ...facts }, 'Delivery superseded: a newer one of the same entity was applied already; its handlers did not run');
+  } catch (loggerError) {
+    process.emitWarning(`the logger threw: ${loggerError instanceof Error ? loggerError.message : String(loggerError)}`, { type: 'AICommerceWebhooksWarning' });
+  }
+}
 
 const signatureOf = (input: ReceiveInput | undefined): string | undefined =>
   typeof input?.signature === 'string' ? input.signature : input?.signature?.join(', ');

@@ -92,8 +92,8 @@ describe('toOpenAPI()', () => {
     expect(error.properties.code.enum).toEqual(Object.keys(STATUS_BY_CODE));
   });
 
-  it('leaves out the answers a receiver cannot give: no dedupe, no tolerance', () => {
-    const op = operation(createWebhookReceiver({ secret, dedupe: false, tolerance: false }).toOpenAPI(), 'product.added');
+  it('leaves out the answers a receiver cannot give: no dedupe, no order, no tolerance', () => {
+    const op = operation(createWebhookReceiver({ secret, dedupe: false, order: false, tolerance: false }).toOpenAPI(), 'product.added');
     expect(Object.keys(op.responses)).not.toContain('409');
     expect(Object.keys(op.responses)).not.toContain('503');
     expect(codesByStatus(op)['401']).toEqual(['invalid_signature']);

@@ -42,7 +42,7 @@ describe('the demo (npm run demo)', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const rows = stdout.split('\n').filter((line) => /^[✓✗] /.test(line));
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(13);
     expect(rows.every((row) => row.startsWith('✓'))).toBe(true);
     for (const event of Object.keys(sampleEvents)) expect(stdout).toMatch(new RegExp(`✓  valid +${event.replace('.', '\\.')} +200 +200 received`));
     expect(stdout).toMatch(/✓  forged \(wrong secret\) +chat\.message\.received +401 ×4 +401 invalid_signature +nothing/);
@@ -51,7 +51,8 @@ describe('the demo (npm run demo)', () => {
     expect(stdout).toMatch(/✓  handler fails once +product\.updated +500 → 200 +200 received +2 runs: Nike Air Max at 89 USD/);
     expect(stdout).toMatch(/✓  duplicate of the above +product\.updated +200 +200 duplicate +nothing \(already processed\)/);
     expect(stdout).toContain('"Looking for running shoes" with 1 product');
-    expect(stdout).toMatch(/12\/12 outcomes as expected/);
+    expect(stdout).toMatch(/13\/13 outcomes as expected/);
+    expect(stdout).toMatch(/✓  older snapshot, late +product\.updated +200 +200 superseded +nothing \(a newer one was applied\)/);
     expect(stdout).not.toMatch(STACK_LINE);
   });
 
@@ -60,8 +61,8 @@ describe('the demo (npm run demo)', () => {
     const code = await runDemo({ tolerance: false, write: (text) => void (printed += text) });
     expect(code).toBe(1);
     expect(printed).toMatch(/✗  stale \(10 min old\) +chat\.message\.received +200 +200 received +"Looking for running shoes"/);
-    expect(printed.match(/^✓ /gm)).toHaveLength(11);
-    expect(printed).toMatch(/11\/12 outcomes as expected .*: see the rows marked ✗/);
+    expect(printed.match(/^✓ /gm)).toHaveLength(12);
+    expect(printed).toMatch(/12\/13 outcomes as expected .*: see the rows marked ✗/);
   });
 });
 

@@ -46,6 +46,8 @@ export interface AnswerScope {
   readonly tolerance: boolean;
   /** How an event without a schema is answered; `undefined` where the event is known (a `webhooks` entry). */
   readonly unknownEvents: 'ignore' | 'reject' | undefined;
+  /** Latest wins applies inline (the event has an entity key): 200 `superseded`, and 409 while another delivery of the entity runs. */
+  readonly ordered: boolean;
 }
 
 /** Codes no single delivery endpoint answers with: a request for another path never reaches it. */
@@ -54,7 +56,7 @@ const NEVER = new Set<WebhookErrorCode>(['not_found']);
 function applicable(code: WebhookErrorCode, scope: AnswerScope): boolean {
   if (NEVER.has(code)) return false;
   if (code === 'unknown_event') return scope.unknownEvents === 'reject';
-  if (code === 'in_flight' || code === 'store_unavailable') return scope.dedupe;
+  if (code === 'in_flight' || code === 'store_unavailable') return scope.dedupe || (scope.ordered && !scope.queue);
   if (code === 'queue_unavailable') return scope.queue;
   if (code === 'handler_failed') return !scope.queue; // a worker's failure is retried by the queue, never answered
   if (code === 'stale_timestamp') return scope.tolerance;
@@ -62,7 +64,7 @@ function applicable(code: WebhookErrorCode, scope: AnswerScope): boolean {
 }
 
 const json = (body: string): unknown => JSON.parse(body);
-type Outcome = 'handled' | 'queued' | 'duplicate' | 'ignored';
+type Outcome = 'handled' | 'queued' | 'duplicate' | 'superseded' | 'ignored';
 const successAnswer = (outcome: Outcome) => answerForResult({ outcome, event: {} } as Parameters<typeof answerForResult>[0]);
 
 /** Bodies the adapters write, as examples of the codes they answer with. */
@@ -101,6 +103,7 @@ export const receivedBodySchema: JsonSchema = {
     received: { const: true },
     queued: { const: true, description: 'Queued mode: stored for the workers, not yet processed (202).' },
     duplicate: { const: true, description: 'Already processed, or already stored: nothing ran again.' },
+    superseded: { const: true, description: 'Older than a delivery of the same entity already applied (latest wins): nothing ran.' },
     ignored: { const: true, description: 'No schema is registered for the event: nothing ran.' },
   },
   additionalProperties: false,
@@ -122,6 +125,7 @@ export function responses(scope: AnswerScope, refs: { error: string; received: s
 function successes(scope: AnswerScope): Map<number, Outcome[]> {
   const outcomes: Outcome[] = [scope.queue ? 'queued' : 'handled'];
   if (scope.dedupe || scope.queue) outcomes.push('duplicate');
+  if (scope.ordered && !scope.queue) outcomes.push('superseded');
   if (scope.unknownEvents === 'ignore') outcomes.push('ignored');
   const byStatus = new Map<number, Outcome[]>();
   for (const outcome of outcomes) {
@@ -135,6 +139,7 @@ const SAID: { readonly [O in Outcome]: string } = {
   handled: 'the handlers ran and succeeded',
   queued: 'the delivery is stored for the workers, which run the handlers',
   duplicate: 'the delivery is a copy of one already processed (nothing ran again)',
+  superseded: 'a newer delivery of the same entity was applied already (latest wins: nothing ran)',
   ignored: 'the event has no schema (nothing ran)',
 };
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { anyEnvelopeSchema } from '../events.js';
+import { defaultOrderKeys } from '../deliver/order.js';
 import type { Settings } from '../options.js';
 import { sampleEvents } from '../testing/samples.js';
 import { errorBodySchema, receivedBodySchema, responses, type AnswerScope } from './answers.js';
@@ -12,14 +13,17 @@ import { PACKAGE_VERSION } from './version.js';
 export const AICOMMERCE_WEBHOOK_DOCS = 'https://www.aibuyassistant.com/docs/webhooks';
 
 /** The receiver's settings that shape its contract. */
-export interface DescribeSettings extends Omit<AnswerScope, 'unknownEvents'> {
+export interface DescribeSettings extends Omit<AnswerScope, 'unknownEvents' | 'ordered'> {
   readonly unknownEvents: 'ignore' | 'reject';
   readonly path: string | undefined;
+  /** The events latest wins orders inline (those with an entity key; none in queued mode, where the workers order). */
+  readonly ordered: readonly string[];
 }
 
 /** The settings of a receiver, as its contract needs them. */
-export const describeSettings = ({ path, dedupe, queue, toleranceMs, rejectUnknownEvents }: Settings): DescribeSettings => ({
+export const describeSettings = ({ path, dedupe, queue, toleranceMs, rejectUnknownEvents }: Settings, ordered: readonly string[]): DescribeSettings => ({
   path,
+  ordered: queue === undefined ? ordered : [],
   dedupe: dedupe !== undefined,
   queue: queue !== undefined,
   tolerance: toleranceMs !== undefined,
@@ -27,7 +31,14 @@ export const describeSettings = ({ path, dedupe, queue, toleranceMs, rejectUnkno
 });
 
 /** What a receiver created with no options but a secret describes (the CLI's and docs/ contract). */
-export const DEFAULT_SETTINGS: DescribeSettings = { path: undefined, dedupe: true, queue: false, tolerance: true, unknownEvents: 'ignore' };
+export const DEFAULT_SETTINGS: DescribeSettings = {
+  path: undefined,
+  dedupe: true,
+  queue: false,
+  tolerance: true,
+  unknownEvents: 'ignore',
+  ordered: Object.keys(defaultOrderKeys),
+};
 
 /** The timestamp of the examples: fixed, so the generated documents only change when the contract does. */
 const EXAMPLE_TIMESTAMP = '2026-01-15T09:30:00.000Z';
@@ -78,7 +89,7 @@ export function openAPIDocument(schemas: DeliverySchemas, settings: DescribeSett
         summary: event,
         description: `AICommerce POSTs a \`${event}\` delivery: the envelope around this event's \`data\`.`,
         body: { schema: { $ref: ref(name) }, ...examplesOf(event, schema) },
-        responses: responses({ ...settings, unknownEvents: undefined }, refs),
+        responses: responses({ ...settings, unknownEvents: undefined, ordered: settings.ordered.includes(event) }, refs),
       }),
     };
   }
@@ -121,7 +132,7 @@ function receiveOperation(
     // anyOf, not oneOf: the branches already exclude each other by `event` (a const each, or
     // none of those), but linters cannot see through the catch-all's `not` and call it overlap.
     body: { schema: { anyOf: branches }, ...(documented === undefined ? {} : examplesOf('chat.message.received', documented.schema)) },
-    responses: responses(settings, { error: ref(ERROR), received: ref(RECEIVED) }),
+    responses: responses({ ...settings, ordered: settings.ordered.length > 0 }, { error: ref(ERROR), received: ref(RECEIVED) }),
   });
 }
 

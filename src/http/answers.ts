@@ -21,6 +21,7 @@ const ANSWERS: Readonly<Record<Outcome, Answer>> = {
   handled: fixedAnswer('handled', { received: true }),
   ignored: fixedAnswer('ignored', { received: true, ignored: true }),
   duplicate: fixedAnswer('duplicate', { received: true, duplicate: true }),
+  superseded: fixedAnswer('superseded', { received: true, superseded: true }),
   queued: fixedAnswer('queued', { received: true, queued: true }), // accepted, not yet processed: a worker runs the handlers
 };
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DUPLICATE, IN_FLIGHT, type ClaimResult, type DedupeStore } from './types.js';
+import { HOLD_SCRIPT, HOLD_STATUS, SETTLE_SCRIPT } from './order-scripts.js';
+import { BUSY, DUPLICATE, IN_FLIGHT, SUPERSEDED, type ClaimResult, type DedupeStore, type HoldResult, type OrderStore } from './types.js';
 
 /**
  * The few commands the store sends, in the official `redis` client's (v5 and v6) syntax. Typed
@@ -20,7 +21,7 @@ export interface RedisDedupeStoreOptions {
   client: RedisDedupeClient;
   /** Put before every key, to share a Redis with other data. Default `'aicommerce:'`. */
   prefix?: string;
-  /** How long an in-flight claim holds if its process dies before it settles, in ms. Default 60,000. */
+  /** How long an in-flight claim, or a hold on an entity, lasts if its process dies before it settles, in ms. Default 60,000. */
   leaseMs?: number;
 }
 
@@ -33,8 +34,9 @@ const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 /**
  * A dedupe store shared by every receiver on one Redis: claims are atomic `SET NX PX` across
  * processes, and an in-flight claim is a lease that Redis expires by itself if its process dies.
+ * It keeps the latest-wins marks and holds too (`<prefix>order:<entity key>`, one hash each).
  */
-export class RedisDedupeStore implements DedupeStore {
+export class RedisDedupeStore implements DedupeStore, OrderStore {
   readonly #client: RedisDedupeClient;
   readonly #prefix: string;
   readonly #leaseMs: number;
@@ -76,6 +78,26 @@ export class RedisDedupeStore implements DedupeStore {
     }
     // Typed replies may be Buffers; a key that vanished since the SET is answered as in flight (the retry will claim it).
     return String(await this.#client.get(redisKey)) === COMMITTED ? DUPLICATE : IN_FLIGHT;
+  }
+
+  async hold(key: string, timestampMs: number): Promise<HoldResult> {
+    const redisKey = `${this.#prefix}order:${key}`;
+    const token = randomUUID();
+    const settle = async (applied: string, retainMs: number): Promise<void> => {
+      await this.#client.eval(SETTLE_SCRIPT, { keys: [redisKey], arguments: [token, applied, String(Math.max(1, Math.ceil(retainMs)))] });
+    };
+    let reply: unknown;
+    try {
+      reply = await this.#client.eval(HOLD_SCRIPT, { keys: [redisKey], arguments: [String(timestampMs), token, String(this.#leaseMs)] });
+    } catch (error) {
+      settle('', 0).catch(ignore); // it may still have reached Redis: free the hold if it did
+      throw error;
+    }
+    const status = HOLD_STATUS[Number(reply)];
+    if (status === 'superseded') return SUPERSEDED;
+    if (status === 'busy') return BUSY;
+    if (status !== 'held') throw new Error(`unexpected answer from the hold script: ${String(reply)}`);
+    return { status, applied: (retainMs) => settle(String(timestampMs), retainMs), release: () => settle('', 0) };
   }
 }
 

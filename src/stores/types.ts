@@ -31,3 +31,34 @@ export interface DedupeStore {
 /** The two answers that carry no handle, shared by every store. */
 export const DUPLICATE = Object.freeze({ status: 'duplicate' } as const);
 export const IN_FLIGHT = Object.freeze({ status: 'in_flight' } as const);
+
+/**
+ * An entity this delivery now holds (latest wins: docs/latest-wins.md). Settle it once: `applied`
+ * when every handler succeeded, `release` when one failed.
+ */
+export interface Held {
+  readonly status: 'held';
+  /** Raise the entity's mark to this delivery's timestamp (never lower it), keep it at least `retainMs`, and let go of the entity. */
+  applied(retainMs: number): void | Promise<void>;
+  /** Let go of the entity; its mark stays as it was. */
+  release(): void | Promise<void>;
+}
+
+/** What holding an entity found: it is ours now, a later delivery of it was applied already, or another delivery holds it. */
+export type HoldResult = Held | { readonly status: 'superseded' } | { readonly status: 'busy' };
+
+/**
+ * Per entity key, the envelope timestamp of the newest delivery applied, and who holds the entity
+ * now. Both stores of the package keep these beside their dedupe records.
+ */
+export interface OrderStore {
+  /**
+   * Atomically: `superseded` when a delivery of `key` newer than `timestampMs` was applied (an
+   * equal one is not newer); `busy` while another delivery holds `key`; otherwise hold it. A hold
+   * is a lease: it lapses on its own if this process dies before settling it.
+   */
+  hold(key: string, timestampMs: number): HoldResult | Promise<HoldResult>;
+}
+
+export const SUPERSEDED = Object.freeze({ status: 'superseded' } as const);
+export const BUSY = Object.freeze({ status: 'busy' } as const);

@@ -11,8 +11,22 @@ export interface DeliveryFacts {
  * `error(obj, msg)`. Rejections (4xx) are logged with `warn`, failures (5xx) with `error`.
  */
 export interface WebhookLogger {
+  /** Rejections (4xx). */
   warn(record: WebhookLogRecord, message: string): unknown;
+  /** Failures (5xx). */
   error(record: WebhookLogRecord, message: string): unknown;
+  /** What is no fault but worth a line (a superseded delivery); called when the logger has it. */
+  info?(record: WebhookInfoRecord, message: string): unknown;
+}
+
+/** An `info` record: what happened, never the body, a signature or a secret. */
+export interface WebhookInfoRecord {
+  outcome?: string;
+  status?: number;
+  event?: string;
+  deliveryId?: string;
+  orderKey?: string;
+  [field: string]: unknown;
 }
 
 /** What a log record holds: never the body, a signature or a secret. The message is the error's own (safe) message. */
