@@ -1,0 +1,45 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
+import { freePort, start, waitForHttp } from '../helpers/processes.js';
+
+// The README's quick start, run as a user would run it: the code block as written, in its own
+// process, against the built package.
+const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+const quickStart = /## Quick start[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+const file = fileURLToPath(new URL('../.generated/quickstart.mjs', import.meta.url));
+const secret = 'quick-start-secret';
+
+describe('the README quick start', () => {
+  let app: ReturnType<typeof start>;
+  let url: string;
+
+  beforeAll(async () => {
+    expect(quickStart).toContain("app.use('/webhooks/aicommerce', webhooks.middleware())");
+    mkdirSync(fileURLToPath(new URL('../.generated/', import.meta.url)), { recursive: true });
+    writeFileSync(file, quickStart!);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/webhooks/aicommerce`;
+    app = start(process.execPath, [file], { PORT: String(port), AICOMMERCE_WEBHOOK_SECRET: secret });
+    await waitForHttp(url, app.child);
+  });
+  afterAll(async () => app?.stop());
+
+  it('logs a signed delivery and answers 200', async () => {
+    const { body, headers } = createDelivery('chat.message.received', sampleEvents['chat.message.received'], { secret });
+    const res = await fetch(url, { method: 'POST', body, headers });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: true });
+    await expect.poll(() => app.output.stdout).toContain('sess_abc123: Looking for running shoes');
+  });
+
+  it('answers a forged delivery 401 without logging it', async () => {
+    const { body, headers } = createDelivery('chat.message.received', { ...sampleEvents['chat.message.received'], message: 'forged' }, {
+      secret: 'wrong',
+    });
+    const res = await fetch(url, { method: 'POST', body, headers });
+    expect(res.status).toBe(401);
+    expect(app.output.stdout).not.toContain('forged');
+  });
+});
