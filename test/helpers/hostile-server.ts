@@ -3,13 +3,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createWebhookReceiver, type ReceiverOptions, type WebhookError, type WebhookReceiver } from 'aicommerce-webhooks';
+import { SECRET } from './deliveries.js';
 import { frameworkNames, frameworks, WEBHOOK_PATH, type FrameworkName } from './frameworks.js';
 
 /** The node middleware in every framework, and the Fetch handler behind Node's http server. */
 export type Transport = FrameworkName | 'fetch';
 export const transports: readonly Transport[] = [...frameworkNames, 'fetch'];
-
-export const SECRET = 'whsec_hostile-test-secret-4f7c1d';
 
 /** A receiver served over real HTTP on 127.0.0.1, with everything a hostile test needs to look at. */
 export interface HostileServer {

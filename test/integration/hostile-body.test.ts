@@ -3,18 +3,8 @@ import { createWebhookReceiver, type NodeMiddleware, type ReceiverOptions } from
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { frameworkNames, frameworks, WEBHOOK_PATH } from '../helpers/frameworks.js';
 import { connectRaw, rawPost, rawRequest, type RawConnection } from '../helpers/hostile-raw-http.js';
-import {
-  bodyListeners,
-  pathFor,
-  SECRET,
-  serve,
-  startServer,
-  transports,
-  until,
-  watchTimers,
-  type HostileServer,
-  type Transport,
-} from '../helpers/hostile-server.js';
+import { SECRET } from '../helpers/deliveries.js';
+import { bodyListeners, pathFor, serve, startServer, transports, until, watchTimers, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Hostile bodies over real HTTP, with a raw socket so every byte and every lie is exact:
 // oversized, mis-framed, slow, abandoned. Each case runs against every framework's middleware

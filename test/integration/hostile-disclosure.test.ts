@@ -12,7 +12,8 @@ import {
   type WebhookReceiver,
 } from 'aicommerce-webhooks';
 import { rawPost, rawRequest, type RawResponse } from '../helpers/hostile-raw-http.js';
-import { pathFor, SECRET, startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
+import { SECRET } from '../helpers/deliveries.js';
+import { pathFor, startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Every rejection the receiver can answer, provoked over real HTTP with a body that carries a
 // canary string, a known secret, and user code (handler, secret resolver, dedupe store) that

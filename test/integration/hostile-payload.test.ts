@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload, WebhookError } from 'aicommerce-webhooks';
-import { SECRET, startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
+import { SECRET } from '../helpers/deliveries.js';
+import { startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Hostile payloads, correctly signed (the sender's key leaked, or the sender is buggy): keys that
 // target JavaScript prototypes, and nesting meant to overflow the stack of whatever recurses.

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
-import type { Claimed, ClaimResult } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
 import { describeRedis, uniquePrefix, useRedisClient } from '../helpers/redis.js';
+import { claimed } from '../helpers/stores.js';
 
 // RedisDedupeStore on a real redis-server, through its public methods. Two store instances on one
 // prefix stand for two processes.
@@ -21,12 +21,6 @@ describe('RedisDedupeStore options', () => {
     expect(new RedisDedupeStore({ client, prefix: '', leaseMs: 1.5 })).toBeInstanceOf(RedisDedupeStore);
   });
 });
-
-/** A claim that must have been granted: its handle, to settle. */
-function claimed(result: ClaimResult): Claimed {
-  expect(result.status).toBe('claimed');
-  return result as Claimed;
-}
 
 describeRedis('RedisDedupeStore on a real Redis', () => {
   const redis = useRedisClient();

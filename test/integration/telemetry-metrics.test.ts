@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload } from 'aicommerce-webhooks';
-import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { SECRET } from '../helpers/hostile-server.js';
+import { createDelivery } from 'aicommerce-webhooks/testing';
+import { SECRET, signedBody as delivery } from '../helpers/deliveries.js';
 import { histogramPoints, registerMetrics, sumPoints, type Metrics } from '../helpers/otel.js';
 import { open } from '../helpers/targets.js';
 
@@ -15,9 +15,6 @@ let meters: Metrics;
 beforeAll(() => void (meters = registerMetrics()));
 afterAll(() => meters.shutdown());
 beforeEach(() => meters.collect());
-
-const delivery = (event: keyof typeof sampleEvents = 'product.added', timestamp = new Date()): string =>
-  createDelivery(event, sampleEvents[event] as never, { secret: SECRET, timestamp }).body;
 
 describe('the deliveries counter', () => {
   it('counts deliveries by outcome and code (and by event, for events with a schema), over HTTP and through receive()', async () => {

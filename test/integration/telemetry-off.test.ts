@@ -4,8 +4,7 @@ import { promisify } from 'node:util';
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload } from 'aicommerce-webhooks';
-import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { SECRET } from '../helpers/hostile-server.js';
+import { SECRET, signedBody as delivery } from '../helpers/deliveries.js';
 import { registerMetrics, registerTracing, sumPoints } from '../helpers/otel.js';
 import { copyWithoutOpenTelemetry } from '../helpers/without-otel.js';
 
@@ -14,7 +13,6 @@ import { copyWithoutOpenTelemetry } from '../helpers/without-otel.js';
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('../fixtures/without-otel.cjs', import.meta.url));
-const delivery = (): string => createDelivery('product.added', sampleEvents['product.added'], { secret: SECRET }).body;
 
 describe('without @opentelemetry/api', () => {
   it('the built package, required from CommonJS where the API cannot be found, handles and rejects as usual, and logs', async () => {

@@ -1,86 +1,19 @@
-import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWebhookReceiver, signPayload, type DedupeStore, type ReceiverOptions, type WebhookLogger } from 'aicommerce-webhooks';
-import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { SECRET } from '../helpers/hostile-server.js';
-import { open, targets } from '../helpers/targets.js';
+import { createDelivery } from 'aicommerce-webhooks/testing';
+import { SECRET, sha256, signedBody as delivery } from '../helpers/deliveries.js';
+import { ERROR, pinoToLines, WARN } from '../helpers/log-lines.js';
 
-// A real pino logger writing JSON lines to a stream the test reads: what an operator's log
-// pipeline would receive.
+// A real pino logger writing JSON lines to a stream the test reads, fed through receive(): what an
+// operator's log pipeline would receive. Through every adapter: logger-adapters.test.ts.
 
-interface Line {
-  level: number;
-  msg: string;
-  code?: string;
-  status?: number;
-  event?: string;
-  deliveryId?: string;
-  issues?: { path: string; message: string }[];
-  err?: { type: string; message: string; stack: string; aggregateErrors?: { message: string }[] };
-}
-const WARN = 40;
-const ERROR = 50;
-
-function pinoToLines(): { logger: pino.Logger; readonly lines: Line[]; text: () => string } {
-  const raw: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      raw.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  // No pid, hostname or time in the records, so that they can be compared whole.
-  const logger = pino({ base: null, timestamp: false }, stream);
-  return {
-    logger,
-    /** Every line written so far, parsed. */
-    get lines() {
-      return raw.map((line) => JSON.parse(line) as Line);
-    },
-    text: () => raw.join('\n'),
-  };
-}
-
-const sha256 = (body: string): string => createHash('sha256').update(body).digest('hex');
-const delivery = (event: keyof typeof sampleEvents = 'product.added', timestamp = new Date()): string =>
-  createDelivery(event, sampleEvents[event] as never, { secret: SECRET, timestamp }).body;
 const receiverWith = (options: ReceiverOptions) => createWebhookReceiver({ secret: SECRET, ...options });
 const send = (webhooks: ReturnType<typeof receiverWith>, body: string, signature = signPayload(body, SECRET)): Promise<unknown> =>
   webhooks.receive({ body, signature }).catch(() => undefined);
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('rejections are warn records, through every adapter and receive()', () => {
-  for (const target of targets) {
-    it(`${target}: forged → warn { code, status }; stale → with the event and delivery id; handled → nothing`, async () => {
-      const log = pinoToLines();
-      const opened = await open(target, { logger: log.logger });
-      try {
-        const body = delivery();
-        const stale = delivery('product.updated', new Date(Date.now() - 3_600_000));
-        expect(await opened.send(body, signPayload(body, 'another-secret'))).toBe(401);
-        expect(await opened.send(stale)).toBe(401);
-        expect(await opened.send(body)).toBe(200);
-        expect(await opened.send(body)).toBe(200); // a duplicate
-        expect(log.lines).toEqual([
-          { level: WARN, code: 'invalid_signature', status: 401, msg: 'Invalid signature' },
-          {
-            level: WARN,
-            code: 'stale_timestamp',
-            status: 401,
-            event: 'product.updated',
-            deliveryId: sha256(stale),
-            msg: 'Timestamp outside the tolerance window: older than 300 s from now',
-          },
-        ]);
-      } finally {
-        await opened.close();
-      }
-    });
-  }
-
+describe('rejections are warn records (receive())', () => {
   it('once the body is authentic, the record names the event and the delivery id; a 400 lists the issue paths', async () => {
     const log = pinoToLines();
     const webhooks = receiverWith({ logger: log.logger });
@@ -112,21 +45,6 @@ describe('rejections are warn records, through every adapter and receive()', () 
       },
       { level: WARN, code: 'invalid_json', status: 400, deliveryId: sha256('not json'), msg: 'Body is not valid JSON: it could not be parsed' },
     ]);
-  });
-
-  it('rejections an adapter makes before reading the body (405, 415) are logged too', async () => {
-    const log = pinoToLines();
-    const opened = await open('express 5', { logger: log.logger });
-    try {
-      expect((await fetch(opened.url!, { method: 'GET' })).status).toBe(405);
-      expect((await fetch(opened.url!, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415);
-      expect(log.lines.map(({ level, code, status }) => ({ level, code, status }))).toEqual([
-        { level: WARN, code: 'method_not_allowed', status: 405 },
-        { level: WARN, code: 'unsupported_media_type', status: 415 },
-      ]);
-    } finally {
-      await opened.close();
-    }
   });
 });
 

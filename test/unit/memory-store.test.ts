@@ -1,22 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createWebhookReceiver, MemoryDedupeStore, type Claimed, type ClaimResult } from 'aicommerce-webhooks';
-import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen, post, type Listening } from '../fixtures/server.js';
+import { describe, expect, it } from 'vitest';
+import { createWebhookReceiver, MemoryDedupeStore } from 'aicommerce-webhooks';
+import { claimed, clockedStore } from '../helpers/stores.js';
 
-// The default store, through its public methods and through a receiver, on an injected clock.
+// The default store, through its public methods, on an injected clock. The same store behind a
+// receiver over HTTP is in test/integration/memory-store-http.test.ts.
 
 const SECRET = 'whsec_memory';
-
-function clockedStore(options: { maxEntries?: number; leaseMs?: number } = {}) {
-  const clock = { now: 1_000_000 };
-  return { clock, store: new MemoryDedupeStore({ ...options, now: () => clock.now }) };
-}
-
-/** A claim that must have been granted: its handle, to settle. */
-function claimed(result: ClaimResult): Claimed {
-  expect(result.status).toBe('claimed');
-  return result as Claimed;
-}
 
 describe('MemoryDedupeStore', () => {
   it('an in-flight lease holds through leaseMs, then lapses so a retry can claim the delivery', () => {
@@ -98,32 +87,5 @@ describe('MemoryDedupeStore', () => {
   it('rejects a maxEntries that is not a positive integer and a lease that is not positive', () => {
     for (const maxEntries of [0, -1, 1.5, Number.NaN]) expect(() => new MemoryDedupeStore({ maxEntries })).toThrow(/maxEntries/);
     for (const leaseMs of [0, -1, Number.NaN]) expect(() => new MemoryDedupeStore({ leaseMs })).toThrow(/leaseMs/);
-  });
-});
-
-describe('MemoryDedupeStore behind a receiver', () => {
-  const open: Listening[] = [];
-  afterAll(() => Promise.all(open.map((server) => server.close())));
-
-  it('a delivery whose handler never finishes is 409 until the lease lapses, then the retry is processed', async () => {
-    const { clock, store } = clockedStore({ leaseMs: 60_000 });
-    const webhooks = createWebhookReceiver({ secret: SECRET, dedupe: store });
-    let runs = 0;
-    webhooks.on('chat.message.received', () => {
-      runs++;
-      if (runs === 1) return new Promise(() => {}); // hangs, like a process stuck mid-handler
-      return undefined;
-    });
-    const server = await listen(webhooks.middleware());
-    open.push(server);
-    const delivery = createDelivery('chat.message.received', sampleEvents['chat.message.received'], { secret: SECRET });
-
-    void fetch(server.url, { method: 'POST', headers: delivery.headers, body: delivery.body }).catch(() => {});
-    await expect.poll(() => runs).toBe(1);
-    expect(await post(server.url, delivery)).toMatchObject({ status: 409, body: { code: 'in_flight' } });
-    clock.now += 60_001;
-    expect(await post(server.url, delivery)).toMatchObject({ status: 200, body: { received: true } });
-    expect(await post(server.url, delivery)).toMatchObject({ status: 200, body: { duplicate: true } });
-    expect(runs).toBe(2);
   });
 });

@@ -4,9 +4,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload } from 'aicommerce-webhooks';
-import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { currentTraceCarrier, runWithTraceCarrier } from '../../src/telemetry/propagation.js';
-import { SECRET } from '../helpers/hostile-server.js';
+import { SECRET, signedBody as delivery } from '../helpers/deliveries.js';
 
 // Queued mode stores the trace context in the job and the worker continues it. These are the two
 // internal functions it is built on: the carrier is taken where a delivery is being processed,
@@ -23,7 +22,6 @@ afterAll(async () => {
 beforeEach(() => exporter.reset());
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
-const delivery = (): string => createDelivery('product.added', sampleEvents['product.added'], { secret: SECRET }).body;
 
 describe('carrying a delivery\'s trace context through a job', () => {
   it('a carrier taken inside a delivery, stored as JSON and continued elsewhere: the worker\'s spans are in the same trace', async () => {

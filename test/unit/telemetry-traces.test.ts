@@ -1,105 +1,21 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload, type DedupeStore } from 'aicommerce-webhooks';
-import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { SECRET } from '../helpers/hostile-server.js';
-import { registerTracing, type ReadableSpan, type Tracing } from '../helpers/otel.js';
-import { open, targets } from '../helpers/targets.js';
+import { createDelivery } from 'aicommerce-webhooks/testing';
+import { SECRET, sha256, signedBody as delivery } from '../helpers/deliveries.js';
+import { isChildOf, registerTracing, type Tracing } from '../helpers/otel.js';
 
 // The OpenTelemetry Node SDK registered as an app registers it, spans exported to memory: what
-// the receiver records for each delivery and each handler run, through every adapter.
+// the receiver records for each delivery and each handler run, through receive(). Through every
+// adapter over HTTP: telemetry-traces-adapters.test.ts.
 
 const DELIVERY = 'aicommerce.webhook.delivery';
 const HANDLER = 'aicommerce.webhook.handler';
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 let tracing: Tracing;
 beforeAll(() => void (tracing = registerTracing()));
 afterAll(() => tracing.shutdown());
 beforeEach(() => tracing.reset());
-
-const named = (name: string): ReadableSpan[] => tracing.spans().filter((span) => span.name === name);
-const only = (name: string): ReadableSpan => {
-  const spans = named(name);
-  expect(spans, `one ${name} span`).toHaveLength(1);
-  return spans[0]!;
-};
-const sha256 = (body: string): string => createHash('sha256').update(body).digest('hex');
-const delivery = (event: keyof typeof sampleEvents = 'product.added', timestamp = new Date()): string =>
-  createDelivery(event, sampleEvents[event] as never, { secret: SECRET, timestamp }).body;
-const isChildOf = (child: ReadableSpan, parent: ReadableSpan): boolean =>
-  child.parentSpanContext?.spanId === parent.spanContext().spanId && child.spanContext().traceId === parent.spanContext().traceId;
-
-describe('a span per delivery and per handler run, from every adapter and from receive()', () => {
-  for (const target of targets) {
-    it(`${target}: a handled delivery is a delivery span with its handler's span under it`, async () => {
-      const opened = await open(target, { dedupe: false });
-      try {
-        const body = delivery('product.added');
-        expect(await opened.send(body)).toBe(200);
-        const span = only(DELIVERY);
-        expect(span.kind).toBe(SpanKind.INTERNAL);
-        expect(span.attributes).toEqual({
-          'aicommerce.webhook.event': 'product.added',
-          'aicommerce.webhook.delivery_id': sha256(body),
-          'aicommerce.webhook.outcome': 'handled',
-          'http.response.status_code': 200,
-        });
-        expect(span.status.code).toBe(SpanStatusCode.UNSET);
-        expect(span.instrumentationScope).toMatchObject({ name: 'aicommerce-webhooks', version: VERSION });
-        const handler = only(HANDLER);
-        expect(isChildOf(handler, span)).toBe(true);
-        expect(handler.attributes).toMatchObject({ 'aicommerce.webhook.event': 'product.added', 'aicommerce.webhook.delivery_id': sha256(body) });
-      } finally {
-        await opened.close();
-      }
-    });
-
-    it(`${target}: a forged delivery is a rejected span: error.type, the status, no exception, no handler span`, async () => {
-      const opened = await open(target);
-      try {
-        const body = delivery();
-        expect(await opened.send(body, signPayload(body, `${SECRET}-other`))).toBe(401);
-        const span = only(DELIVERY);
-        // A 4xx is the sender's problem: the span status stays unset, error.type says why.
-        expect(span.attributes).toEqual({
-          'aicommerce.webhook.outcome': 'rejected',
-          'http.response.status_code': 401,
-          'error.type': 'invalid_signature',
-        });
-        expect(span.status.code).toBe(SpanStatusCode.UNSET);
-        expect(span.events).toEqual([]);
-        expect(named(HANDLER)).toEqual([]);
-      } finally {
-        await opened.close();
-      }
-    });
-  }
-
-  for (const target of ['express 5', 'fetch'] as const) {
-    it(`${target}: rejections made before the pipeline (405, 415) get a rejected span too`, async () => {
-      const opened = await open(target);
-      try {
-        expect((await fetch(opened.url!, { method: 'GET' })).status).toBe(405);
-        const body = delivery();
-        const response = await fetch(opened.url!, {
-          method: 'POST',
-          headers: { 'content-type': 'text/plain', 'x-webhook-signature': signPayload(body, SECRET) },
-          body,
-        });
-        expect(response.status).toBe(415);
-        expect(named(DELIVERY).map((span) => span.attributes)).toEqual([
-          { 'aicommerce.webhook.outcome': 'rejected', 'http.response.status_code': 405, 'error.type': 'method_not_allowed' },
-          { 'aicommerce.webhook.outcome': 'rejected', 'http.response.status_code': 415, 'error.type': 'unsupported_media_type' },
-        ]);
-      } finally {
-        await opened.close();
-      }
-    });
-  }
-});
 
 describe('what the spans say', () => {
   it('a failing handler: its own span records the exception, the delivery span is an ERROR with error.type handler_failed', async () => {
@@ -111,7 +27,7 @@ describe('what the spans say', () => {
     const body = delivery('product.added');
     await expect(webhooks.receive({ body, signature: signPayload(body, SECRET) })).rejects.toMatchObject({ code: 'handler_failed' });
 
-    const span = only(DELIVERY);
+    const span = tracing.only(DELIVERY);
     expect(span.attributes).toEqual({
       'aicommerce.webhook.event': 'product.added',
       'aicommerce.webhook.delivery_id': sha256(body),
@@ -124,7 +40,7 @@ describe('what the spans say', () => {
       ['exception', 'handler_failed', 'Webhook handler failed'],
     ]);
 
-    const handler = only(HANDLER);
+    const handler = tracing.only(HANDLER);
     expect(isChildOf(handler, span)).toBe(true);
     expect(handler.attributes).toMatchObject({ 'code.function.name': 'saveProduct', 'error.type': 'handler_failed' });
     expect(handler.status).toEqual({ code: SpanStatusCode.ERROR, message: 'Webhook handler failed' });
@@ -140,8 +56,8 @@ describe('what the spans say', () => {
     const body = delivery('product.added');
     await webhooks.receive({ body, signature: signPayload(body, SECRET) });
 
-    const span = only(DELIVERY);
-    const handlers = named(HANDLER);
+    const span = tracing.only(DELIVERY);
+    const handlers = tracing.named(HANDLER);
     expect(handlers.map((h) => h.attributes['code.function.name']).sort()).toEqual(['indexProduct', 'notifyTeam']);
     for (const handler of handlers) expect(isChildOf(handler, span)).toBe(true);
     const slow = handlers.find((h) => h.attributes['code.function.name'] === 'notifyTeam')!;
@@ -165,11 +81,11 @@ describe('what the spans say', () => {
       request.end();
     });
 
-    const span = only(DELIVERY);
-    const handler = only(HANDLER);
-    expect(isChildOf(span, only('POST /webhooks'))).toBe(true);
-    expect(isChildOf(only('before await'), handler)).toBe(true);
-    expect(isChildOf(only('after await'), handler)).toBe(true);
+    const span = tracing.only(DELIVERY);
+    const handler = tracing.only(HANDLER);
+    expect(isChildOf(span, tracing.only('POST /webhooks'))).toBe(true);
+    expect(isChildOf(tracing.only('before await'), handler)).toBe(true);
+    expect(isChildOf(tracing.only('after await'), handler)).toBe(true);
   });
 
   it('rejections of an authentic body name the event and the delivery; duplicates and ignored events are outcomes of their own', async () => {
@@ -193,7 +109,7 @@ describe('what the spans say', () => {
     await send(webhooks, handled);
     await send(webhooks, '{"event": "product.added", ');
 
-    const summary = named(DELIVERY).map((span) => ({
+    const summary = tracing.named(DELIVERY).map((span) => ({
       outcome: span.attributes['aicommerce.webhook.outcome'],
       code: span.attributes['error.type'],
       event: span.attributes['aicommerce.webhook.event'],
@@ -208,7 +124,7 @@ describe('what the spans say', () => {
       { outcome: 'duplicate', code: undefined, event: 'chat.message.received', id: sha256(handled) },
       { outcome: 'rejected', code: 'invalid_json', event: undefined, id: sha256('{"event": "product.added", ') },
     ]);
-    expect(named(HANDLER)).toHaveLength(1); // the one handled delivery
+    expect(tracing.named(HANDLER)).toHaveLength(1); // the one handled delivery
   });
 
   it('a dedupe store that is down: a 503 span, an ERROR, with the store\'s own error recorded', async () => {
@@ -217,7 +133,7 @@ describe('what the spans say', () => {
     webhooks.onError(() => {});
     const body = delivery();
     await expect(webhooks.receive({ body, signature: signPayload(body, SECRET) })).rejects.toMatchObject({ status: 503 });
-    const span = only(DELIVERY);
+    const span = tracing.only(DELIVERY);
     expect(span.attributes).toMatchObject({ 'aicommerce.webhook.outcome': 'failed', 'http.response.status_code': 503, 'error.type': 'store_unavailable' });
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.events.map((event) => event.attributes?.['exception.message'])).toEqual([
