@@ -5,6 +5,7 @@ import { createWebhookReceiver, signPayload, type ReceiverOptions, type WebhookE
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { WEBHOOK_PATH } from './frameworks.js';
 import { connectRaw } from './hostile-raw-http.js';
+import { post } from './http.js';
 
 // The deliveries every adapter must answer the same way, over real HTTP: one list, run in each
 // framework's test file against the app that file builds.
@@ -41,18 +42,6 @@ export async function start(mount: Mount, options: ReceiverOptions = {}): Promis
   return { ...mounted, url: mounted.origin + WEBHOOK_PATH, port: Number(new URL(mounted.origin).port), runs, errors };
 }
 
-export interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: unknown;
-}
-
-export async function post(url: string, body: string, headers: Record<string, string>, method = 'POST'): Promise<Answer> {
-  const response = await fetch(url, { method, headers, ...(method === 'GET' ? {} : { body }) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
-}
-
 const fresh = () => createDelivery('product.added', sampleEvents['product.added'], { secret });
 const signed = (body: string) => ({ 'content-type': 'application/json', 'x-webhook-signature': signPayload(body, secret) });
 
@@ -72,7 +61,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it('a signed delivery: 200 { received: true }, its handler run once with the exact data', async () => {
     const app = await run();
     const { body, headers } = fresh();
-    const answer = await post(app.url, body, headers);
+    const answer = await post(app.url, { body, headers });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ received: true });
     expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -82,15 +71,15 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it('the same delivery again: 200 duplicate, no second run', async () => {
     const app = await run();
     const { body, headers } = fresh();
-    expect((await post(app.url, body, headers)).status).toBe(200);
-    expect(await post(app.url, body, headers)).toMatchObject({ status: 200, body: { received: true, duplicate: true } });
+    expect((await post(app.url, { body, headers })).status).toBe(200);
+    expect(await post(app.url, { body, headers })).toMatchObject({ status: 200, body: { received: true, duplicate: true } });
     expect(app.runs).toHaveLength(1);
   });
 
   it('a forged signature: 401 invalid_signature, no handler run', async () => {
     const app = await run();
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret: 'guessed' });
-    const answer = await post(app.url, body, headers);
+    const answer = await post(app.url, { body, headers });
     expect(answer.status).toBe(401);
     expect(answer.body).toEqual({ error: 'Invalid signature', code: 'invalid_signature' });
     expect(answer.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -101,7 +90,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it('a stale timestamp (10 minutes old), correctly signed: 401 stale_timestamp, no handler run', async () => {
     const app = await run();
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret, timestamp: new Date(Date.now() - 600_000) });
-    const answer = await post(app.url, body, headers);
+    const answer = await post(app.url, { body, headers });
     expect(answer).toMatchObject({ status: 401, body: { code: 'stale_timestamp' } });
     expect(app.runs).toEqual([]);
   });
@@ -109,7 +98,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it(`a signed body that is not JSON: 400${parsedFirst ? " (the framework parser's answer)" : ' invalid_json'}, no handler run`, async () => {
     const app = await run();
     const body = '{"event": "product.added",';
-    const answer = await post(app.url, body, signed(body));
+    const answer = await post(app.url, { body, headers: signed(body) });
     expect(answer.status).toBe(400);
     if (!parsedFirst) expect(answer.body).toEqual({ error: 'Body is not valid JSON: it could not be parsed', code: 'invalid_json', issues: [] });
     expect(app.runs).toEqual([]);
@@ -118,7 +107,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it('a signed body that fails its schema: 400 invalid_payload with the issue paths', async () => {
     const app = await run();
     const { body, headers } = createDelivery('product.added', { storeId: 'store_xyz' }, { secret });
-    const answer = await post(app.url, body, headers);
+    const answer = await post(app.url, { body, headers });
     expect(answer).toMatchObject({ status: 400, body: { code: 'invalid_payload', issues: [{ path: 'data.product' }] } });
     expect(app.runs).toEqual([]);
   });
@@ -126,7 +115,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it('a body over the limit, announced by Content-Length: 413 payload_too_large', async () => {
     const app = await run();
     const body = JSON.stringify({ event: 'product.added', padding: 'x'.repeat(5_000) });
-    const answer = await post(app.url, body, signed(body));
+    const answer = await post(app.url, { body, headers: signed(body) });
     expect(answer.status).toBe(413);
     expect(answer.body).toEqual({ error: 'Payload too large: the limit is 4096 bytes', code: 'payload_too_large' });
     expect(app.runs).toEqual([]);
@@ -157,7 +146,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
   it('text/plain, and a gzip Content-Encoding: 415 unsupported_media_type', async () => {
     const app = await run();
     const { body, headers } = fresh();
-    const plain = await post(app.url, body, { ...headers, 'content-type': 'text/plain' });
+    const plain = await post(app.url, { body, headers: { ...headers, 'content-type': 'text/plain' } });
     expect(plain).toMatchObject({ status: 415, body: { code: 'unsupported_media_type' } });
     expect(plain.headers.get('accept')).toBe('application/json');
     const gzip = await fetch(app.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipSync(body) });
@@ -170,7 +159,7 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
     const app = await run();
     const { body, headers } = fresh();
     for (const method of ['GET', 'PUT']) {
-      const answer = await post(app.url, body, headers, method);
+      const answer = await post(app.url, { body, headers }, method);
       expect(answer).toMatchObject({ status: 405, body: { code: 'method_not_allowed' } });
       expect(answer.headers.get('allow')).toBe('POST');
     }

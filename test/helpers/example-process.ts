@@ -70,3 +70,9 @@ export async function listeningUrl(running: Running, timeoutMs = 15_000, line = 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** The `data` an example logged for `event` (`<event> <json>` lines), parsed. */
+export function loggedData(stdout: string, event: string): unknown {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${event} `));
+  return line === undefined ? undefined : JSON.parse(line.slice(event.length + 1));
+}

@@ -84,17 +84,22 @@ export async function until(condition: () => boolean, timeoutMs = 5_000, what = 
 
 /**
  * Watches the timers of `durationMs` created from now on (a duration no other timer here uses, so
- * only the receiver's own are counted): `alive()` is how many were neither cleared nor fired yet.
+ * only the receiver's own are counted): how many were created, and how many were neither cleared
+ * nor fired yet.
  */
-export function watchTimers(durationMs: number): { alive(): number; stop(): void } {
+export function watchTimers(durationMs: number): { created(): number; alive(): number; stop(): void } {
   const alive = new Set<number>();
+  let created = 0;
   const hook = createHook({
     init: (id, type, _trigger, resource) => {
-      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === durationMs) alive.add(id);
+      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === durationMs) {
+        created++;
+        alive.add(id);
+      }
     },
     destroy: (id) => void alive.delete(id),
   }).enable();
-  return { alive: () => alive.size, stop: () => void hook.disable() };
+  return { created: () => created, alive: () => alive.size, stop: () => void hook.disable() };
 }
 
 /** Listeners the body reader attaches to a request; all must be gone once the request is over. */

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -21,15 +20,6 @@ export interface FixtureProcess {
   terminate(): Promise<number | null>;
   /** SIGKILL, as a crash or an OOM killer would. */
   kill(): Promise<void>;
-}
-
-/** The fixtures import the built package: refuse to test a missing dist/. */
-export function assertBuilt(): void {
-  const built = path.join(root, 'dist/queue/bullmq.js');
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
-  if (statSync(built).mtimeMs < statSync(path.join(root, 'src/queue/bullmq.ts')).mtimeMs) {
-    throw new Error('dist/ is older than src/: run `npm run build` first (`npm test` does)');
-  }
 }
 
 export function startFixture(name: 'queue-receiver' | 'queue-worker', env: Record<string, string>): FixtureProcess {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './processes.js';
+import { freePort } from './http.js';
 import { listeningUrl, runCommand, type Running } from './example-process.js';
 
 // The runtimes come from devDependencies (`bun`, `deno`, `wrangler` with its workerd), so the

@@ -11,7 +11,7 @@ import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webho
 import { runCli } from '../../src/cli/main.js';
 import { DEFAULT_QUEUE } from '../../src/cli/queue.js';
 import { bin, binPipedInto, cli } from '../helpers/cli.js';
-import { listen } from '../helpers/listen.js';
+import { closedPort, listen } from '../helpers/http.js';
 import { copyBuiltPackage } from '../helpers/package-copy.js';
 import { connectClient, describeRedis, useRedis, type TestRedisClient } from '../helpers/redis.js';
 
@@ -285,15 +285,6 @@ describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long
 });
 
 describe('aicommerce-webhooks queue: Redis unreachable, silent, or not given', () => {
-  /** A loopback port nothing listens on. */
-  async function closedPort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   it('a refused connection: exit 1 at once, a one-line message naming the Redis without its credentials', async () => {
     const port = await closedPort();
     for (const action of [['status'], ['failed'], ['retry', '--all']]) {

@@ -10,7 +10,7 @@ import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { sampleEvents } from 'aicommerce-webhooks/testing';
 import { quietWhenOutputCloses } from '../../src/cli/io.js';
 import { bin, binPipedInto, binWithOutputClosed, cli, root } from '../helpers/cli.js';
-import { listen } from '../helpers/listen.js';
+import { closedPort, listen } from '../helpers/http.js';
 
 // The CLI is tested twice over: in-process through runCli (argv, streams and env in, exit code
 // out) for every branch, and as the built bin (`node dist/cli.js`) for every command once.
@@ -160,8 +160,8 @@ describe('send', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const server = await listen(http.createServer(webhooks.middleware()));
-    url = `${server.origin}/webhooks/aicommerce`;
+    const server = await listen(webhooks.middleware());
+    url = server.url;
     close = server.close;
   });
   afterAll(() => close());
@@ -199,9 +199,7 @@ describe('send', () => {
   });
 
   it('reports a refused connection as no answer', async () => {
-    const closed = await listen(http.createServer());
-    await closed.close();
-    const { code, stdout } = await cli(['send', 'product.added', '--url', closed.origin, '--secret', secret, '--retries', '0']);
+    const { code, stdout } = await cli(['send', 'product.added', '--url', `http://127.0.0.1:${await closedPort()}`, '--secret', secret, '--retries', '0']);
     expect(code).toBe(1);
     expect(stdout).toMatch(/attempt 1 .* no answer \(ECONNREFUSED\)/);
     expect(stdout).toMatch(/\(up to 1 attempt\)/);

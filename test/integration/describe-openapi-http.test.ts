@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload, type ReceiverOptions, type WebhookErrorCode } from 'aicommerce-webhooks';
 import { sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen } from '../helpers/listen.js';
+import { listen } from '../helpers/http.js';
 import { openApiValidator, pointerTo } from '../helpers/json-schema.js';
 
 // webhooks.toOpenAPI() against a running receiver: every answer it gives over real HTTP is the

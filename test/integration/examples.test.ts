@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
 import { runDemo } from '../../examples/demo.js';
-import { listeningUrl, runExample } from '../helpers/example-process.js';
+import { listeningUrl, loggedData, runExample } from '../helpers/example-process.js';
 
 // Every example is run as a user runs it: `tsx examples/<file>` in its own process, against the
 // built package, with PORT=0 so it picks a free port and prints its URL.
@@ -64,9 +64,3 @@ describe('the demo (npm run demo)', () => {
     expect(printed).toMatch(/11\/12 outcomes as expected .*: see the rows marked ✗/);
   });
 });
-
-/** The `data` an example logged for `event` (`<event> <json>` lines), parsed. */
-function loggedData(stdout: string, event: string): unknown {
-  const line = stdout.split('\n').find((l) => l.startsWith(`${event} `));
-  return line === undefined ? undefined : JSON.parse(line.slice(event.length + 1));
-}

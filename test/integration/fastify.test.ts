@@ -3,7 +3,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createWebhookReceiver, type WebhookReceiver } from 'aicommerce-webhooks';
 import { fastifyWebhooks } from 'aicommerce-webhooks/fastify';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { deliveryCases, post, secret, start, type Mount } from '../helpers/delivery-cases.js';
+import { deliveryCases, secret, start, type Mount } from '../helpers/delivery-cases.js';
+import { post } from '../helpers/http.js';
 import { WEBHOOK_PATH } from '../helpers/frameworks.js';
 
 /** An app with a JSON route, then the plugin registered as the README shows. */
@@ -46,7 +47,7 @@ describe('fastifyWebhooks beside the rest of a Fastify app', () => {
     const after = await fetch(`${app.origin}/after`, json([1, 2]));
     expect(await after.json()).toEqual({ after: [1, 2] });
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-    expect((await post(app.url, body, headers)).status).toBe(200);
+    expect((await post(app.url, { body, headers })).status).toBe(200);
     expect(app.runs).toEqual([sampleEvents['product.added']]);
   });
 
@@ -66,7 +67,7 @@ describe('fastifyWebhooks beside the rest of a Fastify app', () => {
     expect(await large.json()).toMatchObject({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
 
     const { body, headers } = createDelivery('product.added', { ...sampleEvents['product.added'], note: 'x'.repeat(200) }, { secret });
-    expect((await post(`${origin}${WEBHOOK_PATH}`, body, headers)).status).toBe(200); // over 100 bytes, under 4 kB
+    expect((await post(`${origin}${WEBHOOK_PATH}`, { body, headers })).status).toBe(200); // over 100 bytes, under 4 kB
   });
 
   it("an error that is not about the delivery (a parent's auth hook) is answered by the app's error handler", async () => {
@@ -80,10 +81,10 @@ describe('fastifyWebhooks beside the rest of a Fastify app', () => {
       }),
     );
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-    const answer = await post(app.url, body, { ...headers, 'x-blocked': '1' });
+    const answer = await post(app.url, { body, headers: { ...headers, 'x-blocked': '1' } });
     expect(answer).toEqual(expect.objectContaining({ status: 403, body: { app: 'blocked by the app' } }));
     expect(app.runs).toEqual([]);
-    expect((await post(app.url, body, headers)).status).toBe(200);
+    expect((await post(app.url, { body, headers })).status).toBe(200);
   });
 
   it('other paths are the app\'s: 404 from Fastify, nothing reported', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, type ReceiverOptions } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen, post, type Listening } from '../fixtures/server.js';
+import { listen, post, type Listening } from '../helpers/http.js';
 
 // The `tolerance` window: the envelope timestamp against `now()`, either way, through real HTTP.
 

@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -7,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { WebhookReceiver } from 'aicommerce-webhooks';
 import { koaWebhooks } from 'aicommerce-webhooks/koa';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { deliveryCases, post, secret, start, type Mount } from '../helpers/delivery-cases.js';
+import { deliveryCases, secret, start, type Mount } from '../helpers/delivery-cases.js';
+import { listen, post } from '../helpers/http.js';
 import { WEBHOOK_PATH } from '../helpers/frameworks.js';
 
 // @koa/bodyparser and koa-body declare `rawBody` on Node's own IncomingMessage in their types
@@ -25,12 +25,7 @@ function koaApp(configure: (app: Koa, webhooks: WebhookReceiver) => void): Mount
     app.use((ctx) => {
       if (ctx.method === 'POST' && ctx.path === '/orders') ctx.body = { order: ctx.request.body ?? null };
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => server.once('error', reject).once('listening', resolve));
-    return {
-      origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()),
-    };
+    return listen(app.callback());
   };
 }
 
@@ -62,15 +57,15 @@ describe('koaWebhooks beside the rest of a Koa app', () => {
     );
     expect(await (await fetch(`${app.origin}/orders`, order)).json()).toEqual({ order: { sku: 'prod_1' } });
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-    expect((await post(app.url, body, headers)).status).toBe(200);
-    expect((await post(`${app.url}/`, body, headers)).body).toEqual({ received: true, duplicate: true }); // one path, with or without the slash
+    expect((await post(app.url, { body, headers })).status).toBe(200);
+    expect((await post(`${app.url}/`, { body, headers })).body).toEqual({ received: true, duplicate: true }); // one path, with or without the slash
     expect(app.runs).toHaveLength(1);
     expect(app.errors).toEqual([]);
   });
 
   it('without path and without a router, every request that reaches it is taken for a delivery', async () => {
     const app = await start(koaApp((instance, webhooks) => instance.use(koaWebhooks(webhooks))));
-    const answer = await post(`${app.origin}/orders`, '{"sku":"prod_1"}', { 'content-type': 'application/json' });
+    const answer = await post(`${app.origin}/orders`, { body: '{"sku":"prod_1"}', headers: { 'content-type': 'application/json' } });
     expect(answer).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
   });
 
@@ -85,7 +80,7 @@ describe('koaWebhooks beside the rest of a Koa app', () => {
     );
     expect(await (await fetch(`${app.origin}/orders`, order)).json()).toEqual({ routed: { sku: 'prod_1' } });
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-    expect((await post(app.url, body, headers)).status).toBe(200);
+    expect((await post(app.url, { body, headers })).status).toBe(200);
   });
 });
 
@@ -102,10 +97,10 @@ describe('koaWebhooks after a body parser', () => {
     it('a signed delivery is verified on the raw copy and handled; a forged one is 401', async () => {
       const app = await start(mount, { path: WEBHOOK_PATH });
       const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-      expect(await post(app.url, body, headers)).toMatchObject({ status: 200, body: { received: true } });
+      expect(await post(app.url, { body, headers })).toMatchObject({ status: 200, body: { received: true } });
       expect(app.runs).toEqual([sampleEvents['product.added']]);
       const forged = createDelivery('product.added', sampleEvents['product.added'], { secret: 'guessed' });
-      expect(await post(app.url, forged.body, forged.headers)).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
+      expect(await post(app.url, forged)).toMatchObject({ status: 401, body: { code: 'invalid_signature' } });
     });
 
     it("a body it cannot parse is the parser's answer (400, not the receiver's format), before the middleware", async () => {
@@ -120,7 +115,7 @@ describe('koaWebhooks after a body parser', () => {
     it('the copy is verified, not trusted: one changed byte is 401', async () => {
       const app = await start(mount, { path: WEBHOOK_PATH });
       const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-      expect((await post(app.url, body.replace('prod_new', 'prod_neW'), headers)).status).toBe(401);
+      expect((await post(app.url, { body: body.replace('prod_new', 'prod_neW'), headers })).status).toBe(401);
       expect(app.runs).toEqual([]);
     });
   });
@@ -128,7 +123,7 @@ describe('koaWebhooks after a body parser', () => {
   it('koa-body without includeUnparsed (no raw copy): 500 misconfigured saying how to mount it, no handler run', async () => {
     const app = await start(koaApp((instance, webhooks) => instance.use(koaBody()).use(koaWebhooks(webhooks))), { path: WEBHOOK_PATH });
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-    const answer = await post(app.url, body, headers);
+    const answer = await post(app.url, { body, headers });
     expect(answer.status).toBe(500);
     expect(answer.body).toEqual({
       code: 'misconfigured',

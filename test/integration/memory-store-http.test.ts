@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen, post, type Listening } from '../fixtures/server.js';
+import { listen, post, type Listening } from '../helpers/http.js';
 import { clockedStore } from '../helpers/stores.js';
 
 // The default store behind a receiver, over real HTTP, on an injected clock.

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { WebhookReceiver } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { AppModule, OrdersController } from '../../examples/nestjs-server.js';
-import { deliveryCases, post, secret, start, type Mount } from '../helpers/delivery-cases.js';
+import { deliveryCases, secret, start, type Mount } from '../helpers/delivery-cases.js';
+import { post } from '../helpers/http.js';
 import { WEBHOOK_PATH } from '../helpers/frameworks.js';
 
 // NestJS 12 on the Express platform, mounted both ways a Nest app mounts middleware. Decorators
@@ -50,7 +51,7 @@ describe('NestJS, NestFactory.create(AppModule, { rawBody: true }) and app.use(p
   it('needs no rawBody: the middleware runs ahead of the JSON parser Nest adds at listen()', async () => {
     const app = await start(nestApp({ rawBody: false, mount: 'app.use' }));
     const { body, headers } = delivery();
-    expect(await post(app.url, body, headers)).toMatchObject({ status: 200, body: { received: true } });
+    expect(await post(app.url, { body, headers })).toMatchObject({ status: 200, body: { received: true } });
     expect(app.runs).toEqual([sampleEvents['product.added']]);
   });
 });
@@ -66,7 +67,7 @@ describe('NestJS, NestFactory.create(AppModule, { rawBody: true }) and Middlewar
   it("a body Nest's JSON parser rejects is Nest's answer (its format, its message quoting the body), before the middleware", async () => {
     const app = await start(nestApp({ rawBody: true, mount: 'module' }));
     const body = 'not json at all';
-    const answer = await post(app.url, body, { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${'0'.repeat(64)}` });
+    const answer = await post(app.url, { body, headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${'0'.repeat(64)}` } });
     expect(answer.status).toBe(400);
     expect(answer.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining('"not json at all"') });
     expect(app.errors).toEqual([]); // the receiver never saw it
@@ -77,7 +78,7 @@ describe('NestJS without rawBody: true, the middleware applied in the module', (
   it('500 misconfigured, saying what to change, and no handler run', async () => {
     const app = await start(nestApp({ rawBody: false, mount: 'module' }));
     const { body, headers } = delivery();
-    const answer = await post(app.url, body, headers);
+    const answer = await post(app.url, { body, headers });
     expect(answer.status).toBe(500);
     expect(answer.body).toMatchObject({
       code: 'misconfigured',

@@ -8,7 +8,8 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { createTestSender, sampleEvents, type DeliveryReport } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from '../helpers/concurrency.js';
 import { waitUntil } from '../helpers/queue.js';
-import { assertBuilt, startReceiver, startWorker, type FixtureProcess } from '../helpers/queue-processes.js';
+import { assertBuilt } from '../helpers/processes.js';
+import { startReceiver, startWorker, type FixtureProcess } from '../helpers/queue-processes.js';
 import { connectClient, describeRedis, startRedisServer, type RedisServer, type TestRedisClient } from '../helpers/redis.js';
 
 // Queued mode across processes: receivers and workers are separate `node` processes on the built

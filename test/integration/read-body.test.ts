@@ -1,10 +1,10 @@
-import { createHook } from 'node:async_hooks';
 import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, type NodeMiddleware, type WebhookError } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen } from '../helpers/listen.js';
+import { listen } from '../helpers/http.js';
+import { watchTimers } from '../helpers/hostile-server.js';
 
 // The node adapter reads the body with raw-body, and only watches the clock (a timer) for a body
 // that has not fully arrived once Node has parsed the read that brought the headers. These cases
@@ -45,7 +45,7 @@ async function serve(before?: (req: IncomingMessage, middleware: () => void) => 
   });
   const listening = await listen(server);
   close = listening.close;
-  const port = Number(new URL(listening.origin).port);
+  const port = listening.port;
   /** What the middleware left attached to the first request. */
   const leftOn = () => added(requests[0]!, listenersBefore[0]!);
   return { port, handled, errors, leftOn };
@@ -71,22 +71,6 @@ async function send(port: number, pieces: readonly (string | number)[]): Promise
 /** Listeners on the request beyond those it had before the middleware ran (Node adds its own to 'end' once answered). */
 const added = (req: IncomingMessage, before: Record<string, number>) =>
   Object.fromEntries(['data', 'error', 'close'].map((event) => [event, req.listenerCount(event) - (before[event] ?? 0)]));
-
-/** Timers of `durationMs` (a duration only the reader uses here) created from now on, and those still alive. */
-function watchTimers(durationMs: number): { created: () => number; alive: () => number; stop: () => void } {
-  const alive = new Set<number>();
-  let created = 0;
-  const hook = createHook({
-    init: (id, type, _trigger, resource) => {
-      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === durationMs) {
-        created++;
-        alive.add(id);
-      }
-    },
-    destroy: (id) => void alive.delete(id),
-  }).enable();
-  return { created: () => created, alive: () => alive.size, stop: () => void hook.disable() };
-}
 
 describe('the node adapter reading a body', () => {
   it('a body that arrives with its headers: 200, no timer was needed, no listener is left', async () => {

@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { freePort, start, waitForHttp } from '../helpers/processes.js';
+import { freePort } from '../helpers/http.js';
+import { runCommand, type Running } from '../helpers/example-process.js';
+import { waitForHttp } from '../helpers/processes.js';
 
 // The README's quick start, run as a user would run it: the code block as written, in its own
 // process, against the built package.
@@ -12,7 +14,7 @@ const file = fileURLToPath(new URL('../.generated/quickstart.mjs', import.meta.u
 const secret = 'quick-start-secret';
 
 describe('the README quick start', () => {
-  let app: ReturnType<typeof start>;
+  let app: Running;
   let url: string;
 
   beforeAll(async () => {
@@ -21,7 +23,7 @@ describe('the README quick start', () => {
     writeFileSync(file, quickStart!);
     const port = await freePort();
     url = `http://127.0.0.1:${port}/webhooks/aicommerce`;
-    app = start(process.execPath, [file], { PORT: String(port), AICOMMERCE_WEBHOOK_SECRET: secret });
+    app = runCommand(process.execPath, [file], { PORT: String(port), AICOMMERCE_WEBHOOK_SECRET: secret });
     await waitForHttp(url, app.child);
   });
   afterAll(async () => app?.stop());

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen, post, type Listening } from '../fixtures/server.js';
+import { listen, post, type Listening } from '../helpers/http.js';
 import { connectClient, describeRedis, startRedisServer, uniquePrefix, type RedisServer, type TestRedisClient } from '../helpers/redis.js';
 
 // A private redis-server that the test stops and starts again on the same port, under a receiver

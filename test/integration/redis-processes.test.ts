@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from '../helpers/concurrency.js';
-import { post } from '../fixtures/server.js';
+import { post } from '../helpers/http.js';
+import { assertBuilt } from '../helpers/processes.js';
 import { describeRedis, uniquePrefix, useRedis } from '../helpers/redis.js';
 
 // Two receivers in two separate `node` processes, each with its own HTTP server, sharing one real
@@ -15,24 +14,6 @@ import { describeRedis, uniquePrefix, useRedis } from '../helpers/redis.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/redis-receiver.mjs', import.meta.url));
 const SECRET = 'whsec_two_processes';
-
-function newestMtime(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
-      const full = path.join(dir, entry.name);
-      return entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
-    }),
-  );
-}
-
-/** The child processes run the built package: refuse to test a missing or outdated dist/. */
-function assertBuilt(): void {
-  const built = path.join(root, 'dist/stores/redis.js');
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
-  if (statSync(built).mtimeMs < newestMtime(path.join(root, 'src'))) {
-    throw new Error('dist/ is older than src/: run `npm run build` first (`npm test` does)');
-  }
-}
 
 interface ReceiverProcess {
   readonly url: string;

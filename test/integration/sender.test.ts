@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { createDelivery, createTestSender, sampleEvents, type DeliveryReport } from 'aicommerce-webhooks/testing';
-import { closedPort, listen, type Listening } from '../fixtures/server.js';
+import { closedPort, listen, type Listening } from '../helpers/http.js';
 
 // The sender emulator (the AICommerce side) against real local servers.
 

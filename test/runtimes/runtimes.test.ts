@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { freePort } from '../helpers/processes.js';
+import { loggedData } from '../helpers/example-process.js';
+import { freePort } from '../helpers/http.js';
 import { printedOrExited, runWrangler, startBun, startDeno, startWorker, type RuntimeServer } from '../helpers/runtimes.js';
 
 // `webhooks.fetchHandler()` in the runtimes themselves: each example (examples/bun, examples/deno,
@@ -164,10 +165,4 @@ function inChunks(text: string, size: number): ReadableStream<Uint8Array> {
       controller.enqueue(bytes.subarray(offset, (offset += size)));
     },
   });
-}
-
-/** The `data` the example logged for `event` (`<event> <json>` lines), parsed. */
-function loggedData(stdout: string, event: string): unknown {
-  const line = stdout.split('\n').find((l) => l.startsWith(`${event} `));
-  return line === undefined ? undefined : JSON.parse(line.slice(event.length + 1));
 }
