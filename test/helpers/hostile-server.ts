@@ -73,15 +73,6 @@ export async function serve(
 /** The path a transport's server answers webhooks on (the bare ones answer every path). */
 export const pathFor = (transport: Transport): string => (transport === 'node:http' || transport === 'fetch' ? '/' : WEBHOOK_PATH);
 
-/** Resolves once `condition()` holds, polling; rejects after `timeoutMs` (a generous bound, not a timing claim). */
-export async function until(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /**
  * Watches the timers of `durationMs` created from now on (a duration no other timer here uses, so
  * only the receiver's own are counted): how many were created, and how many were neither cleared

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +20,4 @@ export function assertBuilt(): void {
   if (statSync(built).mtimeMs < newestMtime(path.join(root, 'src'))) {
     throw new Error('dist/ is older than src/: run `npm run build` first (`npm test` does)');
   }
-}
-
-/** Polls until something accepts HTTP on the port (any status), or the process exits. */
-export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening`);
-    try {
-      await fetch(url, { method: 'HEAD' });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  throw new Error(`nothing listened at ${url} within ${timeoutMs} ms`);
 }

@@ -96,12 +96,3 @@ async function urlOrStop(running: Running, url: Promise<string>): Promise<string
     throw error;
   }
 }
-
-/** Resolves once the process printed something matching `pattern` (stdout or stderr) or ended. */
-export async function printedOrExited(running: Running, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(running.output.stdout + running.output.stderr) && running.child.exitCode === null) {
-    if (Date.now() > deadline) throw new Error(`nothing matched ${pattern} within ${timeoutMs} ms:\n${running.output.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createWebhookReceiver, type WebhookError } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue, createWebhookWorker, DEFAULT_QUEUE_NAME } from 'aicommerce-webhooks/bullmq';
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
@@ -22,17 +21,6 @@ const secret = 'queue-cli-secret';
 /** A few ms between retries, and 3 attempts, so a failing job reaches the failed set at once. */
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 1, retryForMs: 1 };
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-
-/** Polls `read` until `done` holds, or fails with the last value. */
-async function waitFor<T>(read: () => Promise<T> | T, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await sleep(20);
-  }
-}
 
 const counts = (queue: Queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
 
@@ -74,7 +62,14 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
       expect(report?.attempts.map((a) => [a.status, a.response])).toEqual([[202, { received: true, queued: true }]]);
     }
     await aicommerce.send('chat.message.received', sampleEvents['chat.message.received']);
-    await waitFor(() => counts(queue), (c) => c['failed'] === 3 && c['completed'] === 1, '3 failed jobs and 1 completed');
+    // A hook, where expect.poll cannot run: vi.waitFor polls instead.
+    await vi.waitFor(
+      async () => {
+        const now = await counts(queue);
+        if (now['failed'] !== 3 || now['completed'] !== 1) throw new Error(`waiting for 3 failed jobs and 1 completed: ${JSON.stringify(now)}`);
+      },
+      { timeout: 15_000, interval: 20 },
+    );
     failingIds.push(...new Set(runs.map((run) => run.id)));
   });
 
@@ -167,12 +162,17 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
   it('retry <id> while the handler still fails: one more attempt, then back among the failed, reported once more', async () => {
     const id = failingIds[0]!;
     expect(await cli(args('retry', id))).toEqual({ code: 0, stdout: 'retried 1 job\n', stderr: '' });
-    await waitFor(() => runsOf(id), (attempts) => attempts.length === 4, 'the 4th attempt');
-    const job = await waitFor(() => queue.getJob(id), (j) => j?.finishedOn !== undefined && j.failedReason !== undefined, 'the job to fail again');
+    await expect.poll(() => runsOf(id), { timeout: 15_000, message: 'the 4th attempt' }).toHaveLength(4);
+    const failedAgain = async () => {
+      const j = await queue.getJob(id);
+      return j?.finishedOn !== undefined && j.failedReason !== undefined;
+    };
+    await expect.poll(failedAgain, { timeout: 15_000, message: 'the job fails again' }).toBe(true);
+    const job = await queue.getJob(id);
     expect(await job!.getState()).toBe('failed');
     expect(job!.attemptsMade).toBe(4);
     expect(runsOf(id)).toEqual([1, 2, 3, 4]);
-    await waitFor(() => reported.length, (n) => n === 4, 'onError for the retried job');
+    await expect.poll(() => reported.length, { timeout: 15_000, message: 'onError hears the retried job' }).toBe(4);
   });
 
   it('retry of an unknown id, or of a job that is not failed, is an error: exit 1, each named on stderr, nothing retried', async () => {
@@ -190,14 +190,14 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     broken = false;
     const id = failingIds[1]!;
     expect(await cli(args('retry', id, id))).toEqual({ code: 0, stdout: 'retried 1 job\n', stderr: '' }); // an id given twice is retried once
-    await waitFor(() => queue.getJobState(id), (state) => state === 'completed', 'the retried job to complete');
+    await expect.poll(() => queue.getJobState(id), { timeout: 15_000, message: 'the retried job completes' }).toBe('completed');
     expect(runsOf(id)).toEqual([1, 2, 3, 4]);
     expect(JSON.parse((await cli(args('status', '--json'))).stdout)).toMatchObject({ completed: 2, failed: 2 });
   });
 
   it('retry --all runs every failed job again; they complete, and the failed list is empty', async () => {
     expect(await cli(args('retry', '--all'))).toEqual({ code: 0, stdout: 'retried 2 jobs\n', stderr: '' });
-    await waitFor(() => counts(queue), (c) => c['completed'] === 4 && c['failed'] === 0, 'every job completed');
+    await expect.poll(() => counts(queue), { timeout: 15_000, message: 'every job completes' }).toMatchObject({ completed: 4, failed: 0 });
     expect(runsOf(failingIds[0]!)).toEqual([1, 2, 3, 4, 5]);
     expect(runsOf(failingIds[2]!)).toEqual([1, 2, 3, 4]);
     expect(await cli(args('failed'))).toEqual({ code: 0, stdout: 'no failed jobs\n', stderr: '' });
@@ -216,7 +216,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     const tagged = new Queue(name, { connection: client, prefix: '{aicommerce}' });
     try {
       await tagged.waitUntilReady();
-      await waitFor(() => client.exists(`{aicommerce}:${name}:meta`), (n) => n === 1, 'the tagged queue');
+      await expect.poll(() => client.exists(`{aicommerce}:${name}:meta`), { timeout: 15_000, message: 'the tagged queue exists' }).toBe(1);
       const { code, stdout } = await cli(['queue', 'status', '--json', '--redis', redis.url, '--queue', name, '--prefix', '{aicommerce}']);
       expect(code).toBe(0);
       expect(JSON.parse(stdout)).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: false });
@@ -255,7 +255,13 @@ describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long
         const { body, headers } = createDelivery('product.added', { ...sample, product: { ...sample.product, id: `prod_${i}` } }, { secret });
         expect((await webhooks.receive({ body, signature: headers['x-webhook-signature'] })).outcome).toBe('queued');
       }
-      await waitFor(() => queue.getFailedCount(), (n) => n === JOBS, `${JOBS} failed jobs`, 60_000);
+      await vi.waitFor(
+        async () => {
+          const failed = await queue.getFailedCount();
+          if (failed !== JOBS) throw new Error(`waiting for ${JOBS} failed jobs: ${failed}`);
+        },
+        { timeout: 60_000, interval: 20 },
+      );
     } finally {
       await worker.close();
     }

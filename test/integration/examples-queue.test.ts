@@ -4,22 +4,13 @@ import { z } from 'zod';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { createWebhookWorker } from 'aicommerce-webhooks/bullmq';
 import { createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listeningUrl, runExample, type Running } from '../helpers/example-process.js';
+import { listeningUrl, printed, runExample, type Running } from '../helpers/example-process.js';
 import { connectClient, describeRedis, useRedis } from '../helpers/redis.js';
 
 // examples/queue/ as a user runs it: the receiver and the worker as two processes (`tsx
 // examples/queue/<file>`, against the built package) on one real Redis, the dashboard over HTTP.
 
 const secret = 'example-secret';
-
-async function waitForLine(running: Running, line: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!running.output.stdout.includes(line)) {
-    if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode}:\n${running.output.stderr}`);
-    if (Date.now() > deadline) throw new Error(`no '${line}' after ${timeoutMs} ms:\n${running.output.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describeRedis('examples/queue: receiver.ts and worker.ts, two processes on one Redis', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
@@ -34,7 +25,7 @@ describeRedis('examples/queue: receiver.ts and worker.ts, two processes on one R
     worker = runExample('queue/worker.ts', env);
     receiver = runExample('queue/receiver.ts', { ...env, PORT: '0' });
     url = await listeningUrl(receiver);
-    await waitForLine(worker, `Worker ready on queue ${env['QUEUE_NAME']}`);
+    await printed(worker, new RegExp(`^Worker ready on queue ${env['QUEUE_NAME']}$`, 'm'));
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { frameworkNames, frameworks, WEBHOOK_PATH } from '../helpers/frameworks.js';
 import { connectRaw, rawPost, rawRequest, type RawConnection } from '../helpers/hostile-raw-http.js';
 import { SECRET } from '../helpers/deliveries.js';
-import { bodyListeners, pathFor, serve, startServer, transports, until, watchTimers, type HostileServer, type Transport } from '../helpers/hostile-server.js';
+import { bodyListeners, pathFor, serve, startServer, transports, watchTimers, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Hostile bodies over real HTTP, with a raw socket so every byte and every lie is exact:
 // oversized, mis-framed, slow, abandoned. Each case runs against every framework's middleware
@@ -84,7 +84,7 @@ describe.each(transports)('%s', (transport: Transport) => {
     expect(server.handled).toEqual([]);
     // The receiver got the declared bytes only: a signature mismatch (or, when Node tore the
     // connection down first, an incomplete body), never anything that passed.
-    await until(() => server.errors.length > 0, 2_000, 'the receiver to report the request');
+    await expect.poll(() => server.errors.length, { timeout: 2_000, message: 'the receiver reports the request' }).toBeGreaterThan(0);
     expect(['invalid_signature', 'incomplete_body']).toContain(server.errors[0]!.code);
   });
 
@@ -146,13 +146,13 @@ describe.each(transports)('%s', (transport: Transport) => {
     const timers = watchTimers(bodyTimeout);
     try {
       await connection.write(rawPost(path, [...signed, ['Content-Length', String(delivery.body.length)]], delivery.body.slice(0, 40)));
-      await until(() => server.requests.length === 1, 5_000, 'the request to arrive');
-      await until(() => timers.alive() > 0, 5_000, 'the body timer to start');
+      await expect.poll(() => server.requests.length, { timeout: 5_000, message: 'the request arrives' }).toBe(1);
+      await expect.poll(() => timers.alive(), { timeout: 5_000, message: 'the body timer starts' }).toBeGreaterThan(0);
       connection.destroy();
 
-      await until(() => server.errors.some((e) => e.code === 'incomplete_body'), 5_000, 'the abort to be reported');
+      await expect.poll(() => server.errors.map((e) => e.code), { timeout: 5_000, message: 'the abort is reported' }).toContain('incomplete_body');
       expect(server.handled).toEqual([]);
-      await until(() => timers.alive() === 0, 5_000, 'every timer of the request to be cleared');
+      await expect.poll(() => timers.alive(), { timeout: 5_000, message: 'every timer of the request is cleared' }).toBe(0);
     } finally {
       timers.stop();
     }
@@ -179,9 +179,9 @@ describe.each(frameworkNames)('%s: a client gone before the middleware reads', (
     try {
       const connection = await connectRaw(server.port);
       await connection.write(rawPost(WEBHOOK_PATH, [...signed, ['Content-Length', String(delivery.body.length)]], delivery.body.slice(0, 40)));
-      await until(() => server.requests.length === 1, 5_000, 'the request to arrive');
+      await expect.poll(() => server.requests.length, { timeout: 5_000, message: 'the request arrives' }).toBe(1);
       connection.destroy();
-      await until(() => errors.length > 0, 5_000, 'the middleware to run');
+      await expect.poll(() => errors.length, { timeout: 5_000, message: 'the middleware runs' }).toBeGreaterThan(0);
       expect(errors).toEqual(['incomplete_body']);
     } finally {
       await server.close();

@@ -7,7 +7,6 @@ import { Queue } from 'bullmq';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { createTestSender, sampleEvents, type DeliveryReport } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from '../helpers/concurrency.js';
-import { waitUntil } from '../helpers/queue.js';
 import { assertBuilt } from '../helpers/processes.js';
 import { startReceiver, startWorker, type FixtureProcess } from '../helpers/queue-processes.js';
 import { connectClient, describeRedis, startRedisServer, type RedisServer, type TestRedisClient } from '../helpers/redis.js';
@@ -74,12 +73,9 @@ describeRedis('queued mode across processes (real redis-server, real BullMQ)', (
   }
 
   const settled = () =>
-    waitUntil(
-      () => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
-      (c) => Object.values(c).every((n) => n === 0),
-      60_000,
-      'the queue to drain',
-    );
+    expect
+      .poll(() => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'), { timeout: 60_000, message: 'the queue drains' })
+      .toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0 });
 
   const send = (sender: ReturnType<typeof createTestSender>, messageId: string) =>
     sender.send(EVENT, { ...sampleEvents[EVENT], messageId });

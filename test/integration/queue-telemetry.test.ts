@@ -4,7 +4,7 @@ import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue, createWebhookWorker } from 'aicommerce-webhooks/bullmq';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { registerTracing } from '../helpers/otel.js';
-import { openTestQueue, waitUntil } from '../helpers/queue.js';
+import { openTestQueue } from '../helpers/queue.js';
 import { describeRedis, useRedis } from '../helpers/redis.js';
 
 // Queued mode with the OpenTelemetry SDK registered, on real Redis and BullMQ: the job carries the
@@ -28,8 +28,8 @@ describeRedis('queued mode and OpenTelemetry', () => {
       const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
       const result = await context.with(ROOT_CONTEXT, () => webhooks.receive({ body, signature: headers['x-webhook-signature'] }));
       expect(result.outcome).toBe('queued');
-      await waitUntil(() => handled, (n) => n === 1, 10_000, 'the handler');
-      await waitUntil(() => tracing.spans().length, (n) => n >= 2, 5_000, 'both spans');
+      await expect.poll(() => handled, { timeout: 10_000, message: 'the handler runs' }).toBe(1);
+      await expect.poll(() => tracing.spans().length, { timeout: 5_000, message: 'both spans end' }).toBeGreaterThanOrEqual(2);
 
       const spans = tracing.spans();
       const receiving = spans.find((s) => s.name === 'aicommerce.webhook.delivery')!;
@@ -38,6 +38,8 @@ describeRedis('queued mode and OpenTelemetry', () => {
       expect(handler.spanContext().traceId).toBe(receiving.spanContext().traceId);
       expect(handler.parentSpanContext).toMatchObject({ spanId: receiving.spanContext().spanId, isRemote: true });
 
+      // The handler has run; BullMQ moves the job to the completed set just after.
+      await expect.poll(() => tq.queue.getJobs(['completed']), { timeout: 5_000, message: 'the job completes' }).toHaveLength(1);
       const [job] = await tq.queue.getJobs(['completed']);
       expect(job!.data.trace).toEqual({ traceparent: `00-${receiving.spanContext().traceId}-${receiving.spanContext().spanId}-01` });
     } finally {

@@ -9,7 +9,7 @@ import { createWebhookReceiver, type ReceiverOptions, type WebhookError } from '
 import { BullMQDeliveryQueue, createWebhookWorker, type BullMQDeliveryQueueOptions, type WebhookWorkerOptions } from 'aicommerce-webhooks/bullmq';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { attemptsFor, cappedDelay, DEFAULT_RETRY } from '../../src/queue/retry.js';
-import { openTestQueue, waitUntil, type TestQueue } from '../helpers/queue.js';
+import { openTestQueue, type TestQueue } from '../helpers/queue.js';
 import { connectClient, describeRedis, startRedisServer, useRedis } from '../helpers/redis.js';
 
 // Queued mode against a real redis-server and real BullMQ: the receiver in Express (supertest),
@@ -96,7 +96,7 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     work();
     const { body, headers } = messageDelivery();
     expect((await post(body, headers)).status).toBe(202);
-    await waitUntil(() => queue.getJobCounts('completed'), (c) => c['completed'] === 1, 10_000, 'the job to complete');
+    await expect.poll(() => queue.getJobCounts('completed'), { timeout: 10_000, message: 'the job completes' }).toEqual({ completed: 1 });
     expect((await post(body, headers)).status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await queue.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 0, active: 0, completed: 1 });
@@ -144,7 +144,7 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     await post(body, headers);
     const [job] = await queue.getJobs(['waiting']);
     work();
-    await waitUntil(() => seen.length, (n) => n === 1, 10_000, 'the handler');
+    await expect.poll(() => seen.length, { timeout: 10_000, message: 'the handler runs' }).toBe(1);
     expect(seen).toEqual([
       { message: sampleEvents['chat.message.received'].message, id: job!.id, attempt: 1, url: WEBHOOK_PATH, signature: headers['x-webhook-signature'] },
     ]);
@@ -161,8 +161,8 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     });
     await postDelivery(post, messageDelivery());
     work();
-    const counts = await waitUntil(() => queue.getJobCounts('completed', 'failed'), (c) => c['completed'] === 1, 10_000, 'completion');
-    expect(counts).toEqual({ completed: 1, failed: 0 });
+    await expect.poll(() => queue.getJobCounts('completed'), { timeout: 10_000, message: 'the job completes' }).toEqual({ completed: 1 });
+    expect(await queue.getJobCounts('completed', 'failed')).toEqual({ completed: 1, failed: 0 });
     expect(runs).toEqual({ steady: 1, flaky: 3, attempts: [1, 2, 3] });
     const [job] = await queue.getJobs(['completed']);
     expect(job!.data.done).toEqual(['chat.message.received#1']);
@@ -178,7 +178,8 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     });
     await postDelivery(post, messageDelivery());
     work();
-    const [job] = await waitUntil(() => queue.getJobs(['failed']), (jobs) => jobs.length === 1, 10_000, 'the failed set');
+    await expect.poll(() => queue.getJobs(['failed']), { timeout: 10_000, message: 'the job reaches the failed set' }).toHaveLength(1);
+    const [job] = await queue.getJobs(['failed']);
     const attempts = attemptsFor({ ...DEFAULT_RETRY, ...fastRetry });
     expect(job!.attemptsMade).toBe(attempts);
     expect(runs).toBe(attempts);
@@ -190,7 +191,7 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
 
     fixed = true;
     await job!.retry('failed');
-    await waitUntil(() => queue.getJobCounts('completed', 'failed'), (c) => c['completed'] === 1, 10_000, 'the retried job');
+    await expect.poll(() => queue.getJobCounts('completed'), { timeout: 10_000, message: 'the retried job completes' }).toEqual({ completed: 1 });
     expect(runs).toBe(attempts + 1);
     expect(errors).toHaveLength(1);
   });
@@ -205,10 +206,11 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     let runs = 0;
     newer.on('chat.message.received', () => void runs++);
     workers.push(createWebhookWorker(newer, { connection: current!.client, queueName: current!.name }));
-    const [job] = await waitUntil(() => queue.getJobs(['failed']), (jobs) => jobs.length === 1, 10_000, 'the failed set');
+    await expect.poll(() => queue.getJobs(['failed']), { timeout: 10_000, message: 'the job reaches the failed set' }).toHaveLength(1);
+    const [job] = await queue.getJobs(['failed']);
     expect(job!.attemptsMade).toBe(1);
     expect(runs).toBe(0);
-    await waitUntil(() => errors.length, (n) => n === 1);
+    await expect.poll(() => errors.length, { timeout: 10_000 }).toBe(1);
     expect(errors[0]!.code).toBe('invalid_payload');
     void webhooks;
   });
@@ -236,7 +238,8 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
       throw new Error('down');
     });
     workers.push(createWebhookWorker(webhooks, { connection: current.client, queueName: current.name }));
-    const [delayed] = await waitUntil(() => current!.queue.getJobs(['delayed']), (jobs) => jobs.length === 1, 10_000, 'the first retry to be scheduled');
+    await expect.poll(() => current!.queue.getJobs(['delayed']), { timeout: 10_000, message: 'the first retry is scheduled' }).toHaveLength(1);
+    const [delayed] = await current.queue.getJobs(['delayed']);
     // First retry: 1 s at most, 0.8 s at least (jitter only shortens).
     expect(delayed!.delay).toBeGreaterThanOrEqual(800);
     expect(delayed!.delay).toBeLessThanOrEqual(1_000);
@@ -310,8 +313,9 @@ describeRedis('queued mode when Redis is unreachable', () => {
       await server.start();
     }
     // The sender retries the same delivery; once Redis is back it is stored and acknowledged.
-    const res = await waitUntil(() => post(during), (r) => r.status === 202, 10_000, 'Redis to take jobs again');
-    expect(res.body).toEqual({ received: true, queued: true });
+    let res: Awaited<ReturnType<typeof post>> | undefined;
+    await expect.poll(async () => (res = await post(during)).status, { timeout: 10_000, message: 'Redis takes jobs again' }).toBe(202);
+    expect(res!.body).toEqual({ received: true, queued: true });
     const stored = await tq.queue.getJobs(['waiting']);
     // This server keeps nothing across a restart (no AOF): only the retried delivery is there.
     // test/queue-processes.test.ts runs Redis with AOF and loses nothing.
@@ -365,8 +369,9 @@ describeRedis('the worker when Redis goes away', () => {
 
       await server.start();
       const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-      await waitUntil(() => webhooks.receive({ body, signature: headers['x-webhook-signature'] }).then((r) => r.outcome, () => 'down'), (o) => o === 'queued', 10_000, 'an enqueue');
-      await waitUntil(() => handled, (n) => n === 1, 15_000, 'the worker to run the job');
+      const receive = () => webhooks.receive({ body, signature: headers['x-webhook-signature'] }).then((r) => r.outcome, () => 'down');
+      await expect.poll(receive, { timeout: 10_000, message: 'an enqueue succeeds' }).toBe('queued');
+      await expect.poll(() => handled, { timeout: 15_000, message: 'the worker runs the job' }).toBe(1);
     } finally {
       await worker.close();
       await tq.close();

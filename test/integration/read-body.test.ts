@@ -129,9 +129,9 @@ describe('the node adapter reading a body', () => {
     const timers = watchTimers(BODY_TIMEOUT);
     try {
       const socket = net.connect(port, '127.0.0.1', () => socket.write(head(delivery.body.length) + delivery.body.slice(0, 20)));
-      await until(() => timers.alive() > 0); // the body is late: the reader watches the clock
+      await expect.poll(() => timers.alive(), { timeout: 5_000 }).toBeGreaterThan(0); // the body is late: the reader watches the clock
       socket.destroy();
-      await until(() => errors.length > 0 && timers.alive() === 0);
+      await expect.poll(() => ({ reported: errors.length > 0, timers: timers.alive() }), { timeout: 5_000 }).toEqual({ reported: true, timers: 0 });
     } finally {
       timers.stop();
     }
@@ -147,7 +147,7 @@ describe('the node adapter reading a body', () => {
       setTimeout(() => req.destroy(), 50);
     });
     await send(port, [head(delivery.body.length) + delivery.body.slice(0, 20)]);
-    await until(() => errors.length > 0);
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBeGreaterThan(0);
     expect(errors.map((error) => error.code)).toEqual(['incomplete_body']);
   });
 
@@ -171,11 +171,3 @@ describe('the node adapter reading a body', () => {
     expect(errors.map((error) => error.message)).toEqual([expect.stringMatching(/setEncoding/)]);
   });
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await pause(5);
-  }
-}

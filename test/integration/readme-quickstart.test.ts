@@ -1,10 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { freePort } from '../helpers/http.js';
 import { runCommand, type Running } from '../helpers/example-process.js';
-import { waitForHttp } from '../helpers/processes.js';
 
 // The README's quick start, run as a user would run it: the code block as written, in its own
 // process, against the built package.
@@ -24,7 +23,14 @@ describe('the README quick start', () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}/webhooks/aicommerce`;
     app = runCommand(process.execPath, [file], { PORT: String(port), AICOMMERCE_WEBHOOK_SECRET: secret });
-    await waitForHttp(url, app.child);
+    // Something answers HTTP there (any status), or the process ended. A hook: vi.waitFor, not expect.poll.
+    await vi.waitFor(
+      async () => {
+        if (app.child.exitCode === null) await fetch(url, { method: 'HEAD' });
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    if (app.child.exitCode !== null) throw new Error(`the quick start exited with ${app.child.exitCode}:\n${app.output.stderr}`);
   });
   afterAll(async () => app?.stop());
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
@@ -12,14 +11,6 @@ import { connectClient, describeRedis, startRedisServer, uniquePrefix, type Redi
 const SECRET = 'whsec_outage';
 const delivery = (messageId: string) =>
   createDelivery('chat.message.received', { ...sampleEvents['chat.message.received'], messageId }, { secret: SECRET });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 describeRedis('Redis stopped mid-run', () => {
   let server: RedisServer;
@@ -58,20 +49,20 @@ describeRedis('Redis stopped mid-run', () => {
     expect(runs).toEqual(['msg_before']);
 
     await server.start();
-    await until(() => client.isReady, 'the redis client to reconnect');
+    await expect.poll(() => client.isReady, { timeout: 15_000, message: 'the redis client reconnects' }).toBe(true);
     expect(await post(receiver.url, during)).toMatchObject({ status: 200, body: { received: true } });
     expect(await post(receiver.url, during)).toMatchObject({ status: 200, body: { received: true, duplicate: true } });
     expect(runs).toEqual(['msg_before', 'msg_during']);
   });
 
   it('a handler that succeeded while Redis went away still answers 200 (a retry would run it twice); the failed commit is reported', async () => {
-    await until(() => client.isReady, 'the redis client to be connected');
+    await expect.poll(() => client.isReady, { timeout: 15_000, message: 'the redis client is connected' }).toBe(true);
     let finish!: () => void;
     holdHandler = new Promise((resolve) => (finish = resolve));
     errors.length = 0;
 
     const answer = post(receiver.url, delivery('msg_commit_lost'));
-    await until(() => runs.includes('msg_commit_lost'), 'the handler to start');
+    await expect.poll(() => runs, { timeout: 15_000, message: 'the handler starts' }).toContain('msg_commit_lost');
     await server.stop();
     finish();
 

@@ -3,7 +3,7 @@ import { signPayload } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { loggedData } from '../helpers/example-process.js';
 import { freePort } from '../helpers/http.js';
-import { printedOrExited, runWrangler, startBun, startDeno, startWorker, type RuntimeServer } from '../helpers/runtimes.js';
+import { runWrangler, startBun, startDeno, startWorker, type RuntimeServer } from '../helpers/runtimes.js';
 
 // `webhooks.fetchHandler()` in the runtimes themselves: each example (examples/bun, examples/deno,
 // examples/cloudflare-worker) runs as its own process on the built package, serving on 127.0.0.1,
@@ -103,11 +103,12 @@ describe('Cloudflare Workers: what the README says the Worker needs', () => {
   it('does not start without the nodejs_compat flag: the Node modules it imports are missing', async () => {
     const wrangler = runWrangler(secret, await freePort(), { edit: (toml) => toml.replace(/^compatibility_flags = .*$/m, '') });
     try {
-      await printedOrExited(wrangler, /No such module "node:|Build failed/);
-      const printed = wrangler.output.stdout + wrangler.output.stderr;
-      expect(printed).toMatch(/No such module "node:crypto"|Could not resolve "/);
-      expect(printed).toContain('nodejs_compat');
-      expect(printed).not.toContain('Ready on');
+      const printed = (): string => wrangler.output.stdout + wrangler.output.stderr;
+      const failed = () => /No such module "node:|Build failed/.test(printed()) || wrangler.child.exitCode !== null;
+      await expect.poll(failed, { timeout: 60_000, message: 'wrangler refuses the Worker' }).toBe(true);
+      expect(printed()).toMatch(/No such module "node:crypto"|Could not resolve "/);
+      expect(printed()).toContain('nodejs_compat');
+      expect(printed()).not.toContain('Ready on');
     } finally {
       await wrangler.stop();
     }
