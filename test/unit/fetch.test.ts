@@ -1,25 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhookReceiver, WebhookError, WebhookHandlerError, type EventName, type ReceiverOptions } from 'aicommerce-webhooks';
+import { createWebhookReceiver, type ReceiverOptions, type WebhookError } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 
-// webhooks.fetchHandler(): real `Request` objects in, real `Response` objects out, no server. The
-// same handler inside Hono, served over HTTP on loopback: fetch-hono.test.ts.
+// webhooks.fetchHandler(): real `Request` objects in, real `Response` objects out, no server: what
+// only a Fetch handler meets (body streams, a Request already read, bodyUsed). The status table
+// runs against the same handler served over HTTP, in test/integration/fetch-hono.test.ts.
 
 const secret = 'fetch-secret';
 const endpoint = 'https://shop.example/webhooks/aicommerce';
-const events = Object.keys(sampleEvents) as EventName[];
 const message = sampleEvents['chat.message.received'];
 
-/** A receiver whose handler runs and errors are recorded; `fail` makes every handler run throw. */
-function setup(options: ReceiverOptions & { fail?: Error } = {}) {
-  const { fail, ...receiverOptions } = options;
-  const webhooks = createWebhookReceiver({ secret, ...receiverOptions });
+/** A receiver whose handler runs and errors are recorded. */
+function setup(options: ReceiverOptions = {}) {
+  const webhooks = createWebhookReceiver({ secret, ...options });
   const seen: { event: string; data: unknown }[] = [];
   const errors: WebhookError[] = [];
-  webhooks.onAny((event) => {
-    seen.push({ event: event.event, data: event.data });
-    if (fail !== undefined) throw fail;
-  });
+  webhooks.onAny((event) => void seen.push({ event: event.event, data: event.data }));
   webhooks.onError((error) => void errors.push(error));
   return { handler: webhooks.fetchHandler(), seen, errors };
 }
@@ -29,8 +25,8 @@ function post(body: RequestInit['body'], headers: Record<string, string> = {}, u
 }
 
 /** A delivery of the docs' example as a Request. */
-function signed(event: EventName = 'chat.message.received', options: { secret?: string } = {}): Request {
-  const { body, headers } = createDelivery(event, sampleEvents[event], { secret: options.secret ?? secret });
+function signed(): Request {
+  const { body, headers } = createDelivery('chat.message.received', message, { secret });
   return post(body, headers);
 }
 
@@ -69,30 +65,6 @@ async function answer(response: Response) {
 
 describe('fetchHandler() with Request objects', () => {
   describe('200', () => {
-    it.each(events)('%s reaches its handler once with the exact data', async (event) => {
-      const { handler, seen } = setup();
-      const response = await handler(signed(event));
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      expect(await response.json()).toEqual({ received: true });
-      expect(seen).toEqual([{ event, data: sampleEvents[event] }]);
-    });
-
-    it('ignores an unknown event (200 ignored) without running a handler', async () => {
-      const { handler, seen } = setup();
-      const { body, headers } = createDelivery('order.created', { orderId: 'o1' }, { secret });
-      expect(await answer(await handler(post(body, headers)))).toEqual({ status: 200, body: { received: true, ignored: true } });
-      expect(seen).toEqual([]);
-    });
-
-    it('answers a second copy of a delivery 200 duplicate without running the handler again', async () => {
-      const { handler, seen } = setup();
-      const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-      expect(await answer(await handler(post(body, headers)))).toEqual({ status: 200, body: { received: true } });
-      expect(await answer(await handler(post(body, headers)))).toEqual({ status: 200, body: { received: true, duplicate: true } });
-      expect(seen).toHaveLength(1);
-    });
-
     it('verifies the bytes as sent, however many chunks they come in (escapes, 1.0, spaces)', async () => {
       const { handler, seen } = setup();
       const body = `{ "event": "chat.message.received", "timestamp": "${new Date().toISOString()}",
@@ -113,67 +85,7 @@ describe('fetchHandler() with Request objects', () => {
     });
   });
 
-  describe('401', () => {
-    it.each([
-      ['a forged signature (wrong secret)', () => signed('chat.message.received', { secret: 'guessed' })],
-      ['no signature header', () => post(createDelivery('chat.message.received', message, { secret }).body, { 'content-type': 'application/json' })],
-      [
-        'one tampered byte',
-        () => {
-          const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
-          return post(body.replace('129.99', '119.99'), headers);
-        },
-      ],
-      [
-        'a short header',
-        () => {
-          const { body, headers } = createDelivery('chat.message.received', message, { secret });
-          return post(body, { ...headers, 'x-webhook-signature': headers['x-webhook-signature'].slice(0, 20) });
-        },
-      ],
-      ['an empty body', () => post(null, { 'content-type': 'application/json' })],
-    ])('%s: Invalid signature, no handler run, nothing echoed', async (_, request) => {
-      const { handler, seen, errors } = setup();
-      const response = await handler(request());
-      const text = await response.text();
-      expect(response.status).toBe(401);
-      expect(JSON.parse(text)).toEqual({ error: 'Invalid signature', code: 'invalid_signature' });
-      expect(text).not.toContain('running shoes');
-      expect(seen).toEqual([]);
-      expect(errors.map((e) => e.code)).toEqual(['invalid_signature']);
-    });
-
-    it('a stale timestamp: 401 stale_timestamp', async () => {
-      const { handler, seen } = setup();
-      const { body, headers } = createDelivery('chat.message.received', message, { secret, timestamp: new Date(Date.now() - 3_600_000) });
-      const { status, body: json } = await answer(await handler(post(body, headers)));
-      expect([status, json['code']]).toEqual([401, 'stale_timestamp']);
-      expect(seen).toEqual([]);
-    });
-  });
-
   describe('400', () => {
-    it('a payload that fails its schema, with the issue paths', async () => {
-      const { handler, seen } = setup();
-      const { storeId: _, ...withoutStore } = message;
-      const data = { ...withoutStore, products: [{ id: 'p' }] };
-      const { body, headers } = createDelivery('chat.message.received', data, { secret });
-      const { status, body: json } = await answer(await handler(post(body, headers)));
-      expect(status).toBe(400);
-      expect(json).toMatchObject({ error: 'Payload does not match the event schema', code: 'invalid_payload' });
-      expect((json['issues'] as { path: string }[]).map((issue) => issue.path).sort()).toEqual(['data.products.0.name', 'data.storeId']);
-      expect(seen).toEqual([]);
-    });
-
-    it('a signed body that is not JSON', async () => {
-      const { handler } = setup();
-      const { signPayload } = await import('aicommerce-webhooks');
-      const body = '{"event": nope';
-      const { status, body: json } = await answer(await handler(post(body, { 'content-type': 'application/json', 'x-webhook-signature': signPayload(body, secret) })));
-      expect(status).toBe(400);
-      expect(json).toEqual({ error: 'Body is not valid JSON: it could not be parsed', code: 'invalid_json', issues: [] });
-    });
-
     it('a body stream that fails while arriving: 400 incomplete_body', async () => {
       const { handler, errors } = setup();
       const stream = new ReadableStream<Uint8Array>({
@@ -219,7 +131,7 @@ describe('fetchHandler() with Request objects', () => {
     });
   });
 
-  describe('415, 405, 408, 404', () => {
+  describe('415, 408, 404', () => {
     it.each([
       ['text/plain', { 'content-type': 'text/plain' }],
       ['no content type', {}],
@@ -232,15 +144,6 @@ describe('fetchHandler() with Request objects', () => {
       const { status, body: json } = await answer(await handler(request));
       expect([status, json['code']]).toEqual([415, 'unsupported_media_type']);
       expect(request.bodyUsed).toBe(false);
-    });
-
-    it.each(['GET', 'PUT', 'HEAD'])('%s: 405 with Allow: POST', async (method) => {
-      const { handler, errors } = setup();
-      const response = await handler(new Request(endpoint, { method }));
-      expect(response.status).toBe(405);
-      expect(response.headers.get('allow')).toBe('POST');
-      if (method !== 'HEAD') expect(((await response.json()) as { code: string }).code).toBe('method_not_allowed');
-      expect(errors.map((e) => e.code)).toEqual(['method_not_allowed']);
     });
 
     it('a body that does not arrive within bodyTimeout: 408, the stream is cancelled', async () => {
@@ -264,20 +167,6 @@ describe('fetchHandler() with Request objects', () => {
   });
 
   describe('500', () => {
-    it('a throwing handler: Webhook handler failed, no internals; onError gets every failure', async () => {
-      const failure = new Error('db password hunter2 rejected');
-      const { handler, errors } = setup({ fail: failure });
-      const response = await handler(signed());
-      const text = await response.text();
-      expect(response.status).toBe(500);
-      expect(JSON.parse(text)).toEqual({ error: 'Webhook handler failed', code: 'handler_failed' });
-      expect(response.headers.get('cache-control')).toBe('no-store');
-      expect(text).not.toMatch(/hunter2|at |running shoes/);
-      expect(errors).toHaveLength(1);
-      expect(errors[0]).toBeInstanceOf(WebhookHandlerError);
-      expect((errors[0] as WebhookHandlerError).errors).toEqual([failure]);
-    });
-
     it('a body something else already read: 500 misconfigured, not 401', async () => {
       const { handler } = setup();
       const request = signed();
