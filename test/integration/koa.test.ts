@@ -124,14 +124,12 @@ describe('koaWebhooks after a body parser', () => {
     const app = await start(koaApp((instance, webhooks) => instance.use(koaBody()).use(koaWebhooks(webhooks))), { path: WEBHOOK_PATH });
     const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
     const answer = await post(app.url, { body, headers });
-    expect(answer.status).toBe(500);
-    expect(answer.body).toEqual({
-      code: 'misconfigured',
-      error:
-        'The request body was already read by a body parser mounted before koaWebhooks(), and it kept no raw copy ' +
-        '(ctx.request.rawBody), so the signature cannot be checked. Mount app.use(koaWebhooks(webhooks)) before the body parser, ' +
-        'or use @koa/bodyparser or koa-bodyparser, which keep ctx.request.rawBody, or koaBody({ includeUnparsed: true }).',
-    });
+    expect(answer).toMatchObject({ status: 500, body: { code: 'misconfigured' } });
+    // The help says what to do, whatever its wording: mount it first, or keep a raw copy.
+    const help = (answer.body as { error: string }).error;
+    expect(help).toContain('app.use(koaWebhooks(webhooks)) before the body parser');
+    expect(help).toContain('ctx.request.rawBody');
+    expect(help).toContain('koaBody({ includeUnparsed: true })');
     expect(app.runs).toEqual([]);
     expect(app.errors.map((error) => error.code)).toEqual(['misconfigured']);
   });

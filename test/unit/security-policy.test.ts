@@ -1,15 +1,46 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
-// SECURITY.md names one reporting channel, GitHub's private vulnerability reporting, and no
-// e-mail address (none exists); the acknowledgement time is five working days.
+// SECURITY.md sends a reporter somewhere: every place it points to must be there. Relative links
+// are resolved as GitHub resolves them, from the file's page on the default branch; repository
+// paths it names in code spans must exist.
 
-const policy = readFileSync(new URL('../../SECURITY.md', import.meta.url), 'utf8');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const read = (file: string): string => readFileSync(join(root, file), 'utf8');
+const policy = read('SECURITY.md');
+const links = [...policy.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
 
-it('SECURITY.md: private vulnerability reporting, no e-mail address, acknowledgement within five working days', () => {
-  expect(policy).toContain('private vulnerability reporting');
-  expect(policy).toContain('**Security** tab → **Report a\nvulnerability**');
-  expect(policy).toContain('(../../security/advisories/new)');
+/** Where a relative link of SECURITY.md leads on GitHub, for a repository at github.com/owner/repo. */
+const page = new URL('https://github.com/owner/repo/blob/main/SECURITY.md');
+const onGitHub = (link: string): string => {
+  const url = new URL(link, page);
+  return url.pathname + url.hash;
+};
+
+/** The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces as hyphens. */
+const anchors = (markdown: string): string[] =>
+  [...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((match) => match[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s-]/gu, '').replace(/\s/g, '-'));
+
+it("SECURITY.md: its reporting channel is the repository's private vulnerability report form, and there is no other", () => {
+  expect(links.map(onGitHub)).toContain('/owner/repo/security/advisories/new');
+  // No address to write to besides: a mailto link or an e-mail address would be a second channel.
   expect(policy).not.toMatch(/[\w.+-]+@[\w-]+\.[\w.]+|mailto:/);
-  expect(policy).toMatch(/acknowledge a report within five working days/);
+});
+
+it('SECURITY.md: every file and heading it links to, and every repository path it names, exists', () => {
+  const inRepository = links.filter((link) => onGitHub(link).startsWith('/owner/repo/blob/main/'));
+  expect(inRepository.length).toBeGreaterThan(0);
+  for (const link of inRepository) {
+    const [file = '', anchor] = onGitHub(link).slice('/owner/repo/blob/main/'.length).split('#');
+    expect(file, link).not.toBe('');
+    expect(existsSync(join(root, file)), link).toBe(true);
+    if (anchor !== undefined) expect(anchors(read(file)), link).toContain(anchor);
+  }
+  // Every other link leaves the files for one of the repository's own GitHub pages.
+  expect(links.filter((link) => !inRepository.includes(link)).map(onGitHub)).toEqual(['/owner/repo/security/advisories/new']);
+  const paths = [...policy.matchAll(/`((?:test|src|docs|examples|bench)\/[^`\s]*)`/g)].map((match) => match[1]!);
+  expect(paths.length).toBeGreaterThan(0);
+  for (const path of paths) expect(existsSync(join(root, path)), path).toBe(true);
 });
