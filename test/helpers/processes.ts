@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { root } from './paths.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 function newestMtime(dir: string): number {
   return Math.max(

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { root } from './paths.js';
 
 // Receiver and worker processes for the queued-mode tests (test/fixtures/queue-*.mjs): real `node`
 // processes running the built package, each printing one JSON object a line, which we keep.
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export type Line = Record<string, unknown>;
 

@@ -9,8 +9,9 @@ import { EventEmitter } from 'node:events';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { sampleEvents } from 'aicommerce-webhooks/testing';
 import { quietWhenOutputCloses } from '../../src/cli/io.js';
-import { bin, binPipedInto, binWithOutputClosed, cli, root } from '../helpers/cli.js';
+import { bin, binPipedInto, binWithOutputClosed, cli } from '../helpers/cli.js';
 import { closedPort, listen } from '../helpers/http.js';
+import { readRepoFile } from '../helpers/paths.js';
 
 // The CLI is tested twice over: in-process through runCli (argv, streams and env in, exit code
 // out) for every branch, and as the built bin (`node dist/cli.js`) for every command once.
@@ -253,7 +254,7 @@ describe('send', () => {
 });
 
 describe('schema', () => {
-  const docs = (name: string): string => readFileSync(join(root, 'docs', name), 'utf8');
+  const docs = (name: string): string => readRepoFile(`docs/${name}`);
 
   it('prints the OpenAPI 3.1 document by default, the JSON Schema one with --format json-schema', async () => {
     const openapi = await cli(['schema']);
@@ -294,9 +295,9 @@ describe('schema', () => {
 
 describe('the built bin (node dist/cli.js)', () => {
   it('is what package.json names, with a node shebang', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    const pkg = JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string> };
     expect(pkg.bin).toEqual({ 'aicommerce-webhooks': 'dist/cli.js' });
-    expect(readFileSync(join(root, 'dist/cli.js'), 'utf8')).toMatch(/^#!\/usr\/bin\/env node\n/);
+    expect(readRepoFile('dist/cli.js')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 
   it('--help exits 0; a usage error exits 2 with the usage on stderr', async () => {
@@ -320,13 +321,13 @@ describe('the built bin (node dist/cli.js)', () => {
   });
 
   it('schema prints the checked-in document', async () => {
-    expect(await bin(['schema'])).toEqual({ code: 0, stdout: readFileSync(join(root, 'docs/openapi.json'), 'utf8'), stderr: '' });
+    expect(await bin(['schema'])).toEqual({ code: 0, stdout: readRepoFile('docs/openapi.json'), stderr: '' });
   });
 
   it('schema ends quietly, exit 0, when the reader closes the pipe early (`| head`): no EPIPE stack', async () => {
     expect(await binWithOutputClosed(['schema'])).toEqual({ code: 0, signal: null, stderr: '' });
     // 95 KB, more than a pipe holds: head leaves while the bin is still writing.
-    const document = readFileSync(join(root, 'docs/openapi.json'), 'utf8');
+    const document = readRepoFile('docs/openapi.json');
     expect(document.length).toBeGreaterThan(65_536);
     expect(await binPipedInto('head -c 100', ['schema'])).toEqual({ code: 0, stdout: document.slice(0, 100), stderr: '' });
   });

@@ -2,15 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createWebhookReceiver, eventSchemas, type OpenAPIOperation, type ReceiverOptions } from 'aicommerce-webhooks';
+import { root } from '../helpers/paths.js';
 
 // webhooks.toOpenAPI() linted by Redocly (its CLI, as a child process), the checked-in document
 // and a receiver's own ones.
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const secret = 'openapi-secret';
 const document = createWebhookReceiver({ secret }).toOpenAPI();
 

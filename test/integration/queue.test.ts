@@ -318,7 +318,7 @@ describeRedis('queued mode when Redis is unreachable', () => {
     expect(res!.body).toEqual({ received: true, queued: true });
     const stored = await tq.queue.getJobs(['waiting']);
     // This server keeps nothing across a restart (no AOF): only the retried delivery is there.
-    // test/queue-processes.test.ts runs Redis with AOF and loses nothing.
+    // test/integration/queue-processes.test.ts runs Redis with AOF and loses nothing.
     expect(stored.map((job) => JSON.parse(job.data.body).data.storeId)).toEqual(['during']);
     await tq.close();
     await server.stop();

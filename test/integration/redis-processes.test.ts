@@ -6,12 +6,12 @@ import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from '../helpers/concurrency.js';
 import { post } from '../helpers/http.js';
 import { assertBuilt } from '../helpers/processes.js';
+import { root } from '../helpers/paths.js';
 import { describeRedis, uniquePrefix, useRedis } from '../helpers/redis.js';
 
 // Two receivers in two separate `node` processes, each with its own HTTP server, sharing one real
 // Redis: the claim must be atomic across processes, not just across requests of one process.
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/redis-receiver.mjs', import.meta.url));
 const SECRET = 'whsec_two_processes';
 

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signPayload } from 'aicommerce-webhooks';
 import { SECRET, sha256, signedBody as delivery } from '../helpers/deliveries.js';
 import { isChildOf, registerTracing, type Tracing } from '../helpers/otel.js';
+import { readRepoFile } from '../helpers/paths.js';
 import { open, targets } from '../helpers/targets.js';
 
 // The OpenTelemetry Node SDK registered as an app registers it, spans exported to memory: what
@@ -12,7 +12,7 @@ import { open, targets } from '../helpers/targets.js';
 
 const DELIVERY = 'aicommerce.webhook.delivery';
 const HANDLER = 'aicommerce.webhook.handler';
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readRepoFile('package.json')) as { version: string }).version;
 
 let tracing: Tracing;
 beforeAll(() => void (tracing = registerTracing()));

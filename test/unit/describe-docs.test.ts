@@ -1,17 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { schemaDocument } from '../../src/cli/schema.js';
 import { cli } from '../helpers/cli.js';
+import { readRepoFile } from '../helpers/paths.js';
 
 // docs/openapi.json and docs/events.schema.json are generated (`npm run docs`) and checked in:
 // they must be what the code generates today, and the same contract a default receiver describes.
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const read = (file: string): string => readFileSync(join(root, file), 'utf8');
+const read = readRepoFile;
 
 describe('docs/', () => {
   it.each([

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -14,12 +11,12 @@ import {
 } from 'aicommerce-webhooks';
 import { sampleEvents } from 'aicommerce-webhooks/testing';
 import { createAjv, openApiValidator, pointerTo } from '../helpers/json-schema.js';
+import { readRepoFile } from '../helpers/paths.js';
 
 // webhooks.toOpenAPI(): one webhook per event with the signature header, the body and the answers
 // of the status table. Linted by Redocly in describe-openapi-lint.test.ts, and checked against what
 // a running receiver answers in describe-openapi-http.test.ts.
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const secret = 'openapi-secret';
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 const webhooks = createWebhookReceiver({ secret });
@@ -38,7 +35,7 @@ function codesByStatus(op: OpenAPIOperation): Record<string, string[]> {
 
 describe('toOpenAPI()', () => {
   it('is an OpenAPI 3.1 document with one webhook per event, and nothing in paths without a path', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readRepoFile('package.json')) as { version: string };
     expect(document).toMatchObject({
       openapi: '3.1.0',
       info: { title: 'AICommerce webhooks', version: pkg.version },

@@ -1,15 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { fromRoot, readRepoFile } from '../helpers/paths.js';
 
 // SECURITY.md sends a reporter somewhere: every place it points to must be there. Relative links
 // are resolved as GitHub resolves them, from the file's page on the default branch; repository
 // paths it names in code spans must exist.
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const read = (file: string): string => readFileSync(join(root, file), 'utf8');
-const policy = read('SECURITY.md');
+const policy = readRepoFile('SECURITY.md');
 const links = [...policy.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
 
 /** Where a relative link of SECURITY.md leads on GitHub, for a repository at github.com/owner/repo. */
@@ -35,12 +32,12 @@ it('SECURITY.md: every file and heading it links to, and every repository path i
   for (const link of inRepository) {
     const [file = '', anchor] = onGitHub(link).slice('/owner/repo/blob/main/'.length).split('#');
     expect(file, link).not.toBe('');
-    expect(existsSync(join(root, file)), link).toBe(true);
-    if (anchor !== undefined) expect(anchors(read(file)), link).toContain(anchor);
+    expect(existsSync(fromRoot(file)), link).toBe(true);
+    if (anchor !== undefined) expect(anchors(readRepoFile(file)), link).toContain(anchor);
   }
   // Every other link leaves the files for one of the repository's own GitHub pages.
   expect(links.filter((link) => !inRepository.includes(link)).map(onGitHub)).toEqual(['/owner/repo/security/advisories/new']);
   const paths = [...policy.matchAll(/`((?:test|src|docs|examples|bench)\/[^`\s]*)`/g)].map((match) => match[1]!);
   expect(paths.length).toBeGreaterThan(0);
-  for (const path of paths) expect(existsSync(join(root, path)), path).toBe(true);
+  for (const path of paths) expect(existsSync(fromRoot(path)), path).toBe(true);
 });
