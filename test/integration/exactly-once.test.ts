@@ -4,8 +4,8 @@ import { createWebhookReceiver, MemoryDedupeStore, type DedupeStore, type Webhoo
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from '../helpers/concurrency.js';
-import { seededRandom } from '../helpers/random.js';
 import { listen, post, type Listening } from '../helpers/http.js';
+import { seededRandom } from '../helpers/random.js';
 import { describeRedis, uniquePrefix, useRedisClient } from '../helpers/redis.js';
 
 // Nothing lost, nothing doubled (issue 3, section 4): every scenario runs through real HTTP against

@@ -4,8 +4,8 @@ import { createWebhookReceiver, type WebhookReceiver } from 'aicommerce-webhooks
 import { fastifyWebhooks } from 'aicommerce-webhooks/fastify';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { deliveryCases, secret, start, type Mount } from '../helpers/delivery-cases.js';
-import { post } from '../helpers/http.js';
 import { WEBHOOK_PATH } from '../helpers/frameworks.js';
+import { post } from '../helpers/http.js';
 
 /** An app with a JSON route, then the plugin registered as the README shows. */
 function fastifyApp(configure: (app: FastifyInstance, webhooks: WebhookReceiver) => PromiseLike<unknown>): Mount {

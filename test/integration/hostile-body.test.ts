@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, type NodeMiddleware, type ReceiverOptions } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
+import { SECRET } from '../helpers/deliveries.js';
 import { frameworkNames, frameworks, WEBHOOK_PATH } from '../helpers/frameworks.js';
 import { connectRaw, rawPost, rawRequest, type RawConnection } from '../helpers/hostile-raw-http.js';
-import { SECRET } from '../helpers/deliveries.js';
 import { bodyListeners, pathFor, serve, startServer, transports, watchTimers, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Hostile bodies over real HTTP, with a raw socket so every byte and every lie is exact:

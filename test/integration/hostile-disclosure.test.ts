@@ -11,8 +11,8 @@ import {
   type WebhookErrorCode,
   type WebhookReceiver,
 } from 'aicommerce-webhooks';
-import { rawPost, rawRequest, type RawResponse } from '../helpers/hostile-raw-http.js';
 import { SECRET } from '../helpers/deliveries.js';
+import { rawPost, rawRequest, type RawResponse } from '../helpers/hostile-raw-http.js';
 import { pathFor, startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Every rejection the receiver can answer, provoked over real HTTP with a body that carries a

@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { rawPost, rawRequest } from '../helpers/hostile-raw-http.js';
 import { SECRET } from '../helpers/deliveries.js';
+import { rawPost, rawRequest } from '../helpers/hostile-raw-http.js';
 import { pathFor, startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Hostile header blocks over real HTTP (raw sockets, so repeated and oversized headers go out

@@ -5,8 +5,8 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createWebhookReceiver, rawBodySaver, type WebhookEvent } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { WEBHOOK_PATH } from '../helpers/frameworks.js';
 import { SECRET } from '../helpers/deliveries.js';
+import { WEBHOOK_PATH } from '../helpers/frameworks.js';
 
 // A body parser mounted before the webhook middleware is the most common mistake with webhook
 // receivers (peers.md §6.1). Without a raw copy it must be a loud 500 that says how to fix it,

@@ -7,8 +7,8 @@ import type { WebhookReceiver } from 'aicommerce-webhooks';
 import { koaWebhooks } from 'aicommerce-webhooks/koa';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { deliveryCases, secret, start, type Mount } from '../helpers/delivery-cases.js';
-import { listen, post } from '../helpers/http.js';
 import { WEBHOOK_PATH } from '../helpers/frameworks.js';
+import { listen, post } from '../helpers/http.js';
 
 // @koa/bodyparser and koa-body declare `rawBody` on Node's own IncomingMessage in their types
 // (a global augmentation that would retype every request in this project); loaded untyped here.

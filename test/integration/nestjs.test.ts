@@ -8,8 +8,8 @@ import type { WebhookReceiver } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { AppModule, OrdersController } from '../../examples/nestjs-server.js';
 import { deliveryCases, secret, start, type Mount } from '../helpers/delivery-cases.js';
-import { post } from '../helpers/http.js';
 import { WEBHOOK_PATH } from '../helpers/frameworks.js';
+import { post } from '../helpers/http.js';
 
 // NestJS 12 on the Express platform, mounted both ways a Nest app mounts middleware. Decorators
 // are called as functions, as in examples/nestjs-server.ts (no decorator compiler options).

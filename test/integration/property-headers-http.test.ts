@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
+import { SECRET } from '../helpers/deliveries.js';
 import { headerText as text } from '../helpers/hostile-arbitraries.js';
 import { rawPost, rawRequest } from '../helpers/hostile-raw-http.js';
-import { SECRET } from '../helpers/deliveries.js';
 import { pathFor, startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Property: whatever a client puts in the headers, the answer is a 4xx from the receiver (or

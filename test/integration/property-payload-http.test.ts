@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload, type ReceiverOptions } from 'aicommerce-webhooks';
+import { SECRET } from '../helpers/deliveries.js';
 import { anyJson, mutatedEnvelope } from '../helpers/hostile-arbitraries.js';
 import { expectAgreement, expectedOutcome, passesItsSchema, type Answer } from '../helpers/hostile-oracle.js';
-import { SECRET } from '../helpers/deliveries.js';
 import { startServer, transports, type HostileServer, type Transport } from '../helpers/hostile-server.js';
 
 // Property: a correctly signed body, sent over real HTTP to every framework's middleware and the

@@ -3,8 +3,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookReceiver, type NodeMiddleware, type WebhookError } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { listen } from '../helpers/http.js';
 import { watchTimers } from '../helpers/hostile-server.js';
+import { listen } from '../helpers/http.js';
 
 // The node adapter reads the body with raw-body, and only watches the clock (a timer) for a body
 // that has not fully arrived once Node has parsed the read that brought the headers. These cases

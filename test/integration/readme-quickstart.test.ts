@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { freePort } from '../helpers/http.js';
 import { runCommand, type Running } from '../helpers/example-process.js';
+import { freePort } from '../helpers/http.js';
 
 // The README's quick start, run as a user would run it: the code block as written, in its own
 // process, against the built package.

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { mapConcurrently } from '../helpers/concurrency.js';
 import { post } from '../helpers/http.js';
-import { assertBuilt } from '../helpers/processes.js';
 import { root } from '../helpers/paths.js';
+import { assertBuilt } from '../helpers/processes.js';
 import { describeRedis, uniquePrefix, useRedis } from '../helpers/redis.js';
 
 // Two receivers in two separate `node` processes, each with its own HTTP server, sharing one real

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload, WebhookError, type IncomingHeaders } from 'aicommerce-webhooks';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { headerText as text } from '../helpers/hostile-arbitraries.js';
 import { SECRET } from '../helpers/deliveries.js';
+import { headerText as text } from '../helpers/hostile-arbitraries.js';
 
 // Property: whatever a client puts in the headers, receive() answers a 4xx, never an exception,
 // never a 5xx, never a handler run. Over HTTP, byte by byte: property-headers-http.test.ts.

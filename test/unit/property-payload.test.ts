@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload, WebhookError, type ReceiverOptions } from 'aicommerce-webhooks';
+import { SECRET } from '../helpers/deliveries.js';
 import { anyJson, mutatedEnvelope, validEnvelope } from '../helpers/hostile-arbitraries.js';
 import { expectAgreement, expectedOutcome, passesItsSchema, type Answer, type Expected } from '../helpers/hostile-oracle.js';
-import { SECRET } from '../helpers/deliveries.js';
 
 // Property: a correctly signed body is answered 200 or 4xx by what it holds, never 5xx, and a
 // handler only ever sees data that passes its event's exported schema. Every signed JSON value
