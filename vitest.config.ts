@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 const src = (path: string): string => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
+/** A project of the tests under test/<name>/, with the root's aliases and timeouts. */
+const kind = (name: string): TestProjectInlineConfiguration => ({ extends: true, test: { name, include: [`test/${name}/**/*.test.ts`] } });
 
 export default defineConfig({
   resolve: {
@@ -16,10 +19,12 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, 'test/docs/**'], // the docs project: vitest.docs.config.ts
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // By kind: unit (no server, no process, no Redis: `npm run test:unit`), integration (HTTP servers,
+    // Redis, BullMQ, processes, the CLI, the examples), runtimes (Bun, Deno, workerd). `npm test` runs all,
+    // then the docs project (the site in Chromium: vitest.docs.config.ts).
+    projects: [kind('unit'), kind('integration'), kind('runtimes')],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

@@ -33,7 +33,7 @@ export interface ReceiverOptions<Custom extends SchemaMap = {}> {
    * one delivery per entity runs at a time. Default `defaultOrderKeys` (products by store and id,
    * daily reports by store and date); replace or extend it (`{ ...defaultOrderKeys, … }`); `false` turns it off.
    */
-  order?: OrderKeys<MergeSchemas<Custom>> | false;
+  order?: OrderKeys<MergeSchemas<NoInfer<Custom>>> | false;
   /**
    * Queued mode: store each delivery here (e.g. `new BullMQDeliveryQueue({ queue })` from
    * `aicommerce-webhooks/bullmq`) and answer 202; workers run the handlers. The queue's job ids

@@ -12,12 +12,16 @@ import { timestampMs } from '../validation/timestamp.js';
 /** The entity key of a delivery, or `undefined` when it has none (it is then not ordered). */
 export type OrderKey<Event> = (event: Event) => string | undefined;
 
+/** The patterns a receiver's events can be named by: a name, `'prefix.*'` or `'*'`. */
+type Pattern<Schemas extends SchemaMap> = Names<Schemas> | `${Prefixes<Names<Schemas>>}.*` | '*';
+
+/** The event names a pattern stands for. */
+type NamesOf<P extends string, Schemas extends SchemaMap> = P extends '*' ? Names<Schemas> : P extends `${infer Prefix}.*` ? Matching<Names<Schemas>, Prefix> : Extract<P, Names<Schemas>>;
+
 /** Event name or prefix pattern → the entity key of its deliveries. Types follow the event. */
 export type OrderKeys<Schemas extends SchemaMap = EventSchemas> = {
-  readonly [Name in Names<Schemas>]?: OrderKey<WebhookEvent<Name, Schemas>>;
-} & {
-  readonly [Prefix in Prefixes<Names<Schemas>> as `${Prefix}.*`]?: OrderKey<WebhookEvent<Matching<Names<Schemas>, Prefix>, Schemas>>;
-} & { readonly '*'?: OrderKey<WebhookEvent<Names<Schemas>, Schemas>> };
+  readonly [P in Pattern<Schemas>]?: OrderKey<WebhookEvent<NamesOf<P, Schemas>, Schemas>>;
+};
 
 const productKey = (event: WebhookEvent<'product.added' | 'product.updated'>): string => `${event.data.storeId}/product/${event.data.product.id}`;
 

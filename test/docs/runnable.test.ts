@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { freePort, start, waitForHttp } from '../helpers/processes.js';
+import { runCommand, type Running } from '../helpers/example-process.js';
+import { freePort } from '../helpers/http.js';
 import { describeRedis, startRedisServer, type RedisServer } from '../helpers/redis.js';
 import { blocksOf, root, samplesDir, writeTypeScriptBlocks } from './samples.js';
 
@@ -23,14 +23,22 @@ function blockUnder(page: string, heading: string, lang: string): string {
   return code;
 }
 
-async function exited(app: ReturnType<typeof start>): Promise<number | null> {
-  if (app.child.exitCode !== null) return app.child.exitCode;
-  const [code] = (await once(app.child, 'exit')) as [number | null];
-  return code;
+/** Until something answers HTTP at `url` (any status); a process that exits first fails it. vi.waitFor: hooks call this. */
+async function answering(url: string, running: Running, timeout = 15_000): Promise<void> {
+  let ended = false;
+  void running.exited.then(() => (ended = true));
+  await vi.waitFor(
+    async () => {
+      if (ended) return; // checked below, once, rather than waited on
+      await fetch(url, { method: 'HEAD' });
+    },
+    { timeout, interval: 50 },
+  );
+  if (ended) throw new Error(`the process exited before answering at ${url}:\n${running.output.stderr}`);
 }
 
 describe('the quick start (getting started)', () => {
-  let app: ReturnType<typeof start>;
+  let app: Running;
   let url: string;
 
   beforeAll(async () => {
@@ -39,8 +47,8 @@ describe('the quick start (getting started)', () => {
     writeFileSync(file, blockUnder('docs/getting-started.md', 'Quick start', 'js'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}/webhooks/aicommerce`;
-    app = start(process.execPath, [file], { PORT: String(port), AICOMMERCE_WEBHOOK_SECRET: secret });
-    await waitForHttp(url, app.child);
+    app = runCommand(process.execPath, [file], { PORT: String(port), AICOMMERCE_WEBHOOK_SECRET: secret });
+    await answering(url, app);
   });
   afterAll(async () => app?.stop());
 
@@ -63,8 +71,8 @@ describe('the quick start (getting started)', () => {
 
 describeRedis('queued, in two processes (inline or queued)', () => {
   let redis: RedisServer;
-  let receiver: ReturnType<typeof start>;
-  let worker: ReturnType<typeof start>;
+  let receiver: Running;
+  let worker: Running;
   let url: string;
 
   beforeAll(async () => {
@@ -75,9 +83,9 @@ describeRedis('queued, in two processes (inline or queued)', () => {
     const env = { AICOMMERCE_WEBHOOK_SECRET: secret, REDIS_URL: redis.url };
     const port = await freePort();
     url = `http://127.0.0.1:${port}/webhooks/aicommerce`;
-    receiver = start(tsx, [path.join(dir, 'receiver.ts')], { ...env, PORT: String(port) });
-    worker = start(tsx, [path.join(dir, 'worker.ts')], env);
-    await waitForHttp(url, receiver.child, 30_000);
+    receiver = runCommand(tsx, [path.join(dir, 'receiver.ts')], { ...env, PORT: String(port) });
+    worker = runCommand(tsx, [path.join(dir, 'worker.ts')], env);
+    await answering(url, receiver, 30_000);
   });
   afterAll(async () => {
     await receiver?.stop();
@@ -96,10 +104,10 @@ describeRedis('queued, in two processes (inline or queued)', () => {
   it('SIGTERM: both processes stop by themselves, exit 0, nothing on stderr but the 405 of the start-up probe', async () => {
     receiver.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
-    expect(await Promise.all([exited(receiver), exited(worker)])).toEqual([0, 0]);
-    // waitForHttp's HEAD request is answered 405, which the sample's onError prints.
-    const stderr = (receiver.output.stderr + worker.output.stderr).split('\n').filter((line) => line !== '');
-    expect(stderr.filter((line) => !line.startsWith('webhook 405 method_not_allowed'))).toEqual([]);
+    expect(await Promise.all([receiver.exited, worker.exited])).toEqual([0, 0]);
+    // answering()'s HEAD request is answered 405, which the sample's onError prints.
+    const stderr = (receiver.output.stderr + worker.output.stderr).split('\n').filter((line: string) => line !== '');
+    expect(stderr.filter((line: string) => !line.startsWith('webhook 405 method_not_allowed'))).toEqual([]);
   });
 });
 

@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/main.js';
+import { root } from './paths.js';
 
 // The CLI as the tests run it: in-process through runCli (argv, streams and env in, exit code
 // out), and as the built bin (`node dist/cli.js`) the way a user's shell runs it.
-
-export const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Run {
   code: number;

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
+import { root } from './paths.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx/cli');
 
 /** What a child process printed so far, and how it ended. */
@@ -59,14 +59,33 @@ export function runCommand(command: string, args: readonly string[], env: Record
   };
 }
 
-/** Waits for the example's `Listening on <url>` line (it was started with PORT=0) and gives the URL. */
+/**
+ * Waits for the example's `Listening on <url>` line (it was started with PORT=0) and gives the URL;
+ * fails at once if the process ends first. vi.waitFor, not expect.poll: hooks call this too.
+ */
 export async function listeningUrl(running: Running, timeoutMs = 15_000, line = /Listening on (\S+)/): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const url = line.exec(running.output.stdout)?.[1];
-    if (url !== undefined) return url;
-    if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode} before listening:\n${running.output.stderr}`);
-    if (Date.now() > deadline) throw new Error(`not listening after ${timeoutMs} ms:\n${running.output.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return printed(running, line, timeoutMs);
+}
+
+/**
+ * Waits until the process printed a line matching `pattern` on stdout, and gives its first group;
+ * fails at once if the process ends first, with what it wrote to stderr.
+ */
+export async function printed(running: Running, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  const found = await vi.waitFor(
+    () => {
+      const match = pattern.exec(running.output.stdout);
+      if (match === null && running.child.exitCode === null) throw new Error(`nothing matched ${pattern} after ${timeoutMs} ms:\n${running.output.stderr}`);
+      return match?.[1] ?? match?.[0];
+    },
+    { timeout: timeoutMs, interval: 25 },
+  );
+  if (found === undefined) throw new Error(`exited with ${running.child.exitCode} before printing ${pattern}:\n${running.output.stderr}`);
+  return found;
+}
+
+/** The `data` an example logged for `event` (`<event> <json>` lines), parsed. */
+export function loggedData(stdout: string, event: string): unknown {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${event} `));
+  return line === undefined ? undefined : JSON.parse(line.slice(event.length + 1));
 }

@@ -3,8 +3,9 @@ import connect from 'connect';
 import express from 'express';
 import express4 from 'express4';
 import type { NodeMiddleware } from 'aicommerce-webhooks';
+import { WEBHOOK_PATH } from './http.js';
 
-export const WEBHOOK_PATH = '/webhooks/aicommerce';
+export { WEBHOOK_PATH };
 
 /** Every server the node middleware must work in, mounted the way the README says. */
 export const frameworks = {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { eventSchemas, type EventName } from 'aicommerce-webhooks';
+import { eventSchemas, signPayload, type EventName } from 'aicommerce-webhooks';
+import { SECRET } from './deliveries.js';
 
 // fast-check generators for hostile deliveries. Valid event data is derived from the exported
 // zod schemas (through their JSON Schema), so a schema change changes what is generated; the
@@ -27,6 +28,9 @@ export const hostileKeys = ['__proto__', 'constructor', 'prototype', 'toString',
 const unicode = fc.string({ unit: 'grapheme', maxLength: 12 });
 /** Anything JSON can hold, unicode strings included, kept small so many runs stay fast. */
 export const anyJson: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 4, stringUnit: 'grapheme' });
+/** Header text: ASCII, unicode, binary, and up to 4 KB of repeats. */
+const long = fc.tuple(fc.nat({ max: 4000 }), fc.string({ minLength: 1, maxLength: 3 })).map(([n, unit]) => unit.repeat(n));
+export const headerText = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), long);
 const extraKey = fc.oneof(fc.constantFrom(...hostileKeys), fc.string({ maxLength: 8 }), unicode);
 
 /** A value that passes `schema` (as far as the subset goes), with unknown keys added now and then. */
@@ -196,4 +200,27 @@ export function applyMutation(json: unknown, m: Mutation): unknown {
       break;
   }
   return copy;
+}
+
+// ——— single flipped bits (property-signature) ———
+
+/** A correctly signed delivery with valid data, as bytes. */
+export const signedDelivery = validEnvelope(new Date().toISOString()).map((json) => {
+  const body = Buffer.from(JSON.stringify(json));
+  return { body, signature: signPayload(body, SECRET) };
+});
+
+export const flipBit = (bytes: Uint8Array, bit: number): Buffer => {
+  const copy = Buffer.from(bytes);
+  copy[bit >> 3]! ^= 1 << (bit & 7);
+  return copy;
+};
+
+/** The header with one bit of its written form flipped, and what that flip means. */
+export function flipHeaderBit(signature: string, bit: number): { header: string; sameDigest: boolean; flipped: number } {
+  const bytes = flipBit(Buffer.from(signature, 'latin1'), bit);
+  const before = signature[bit >> 3]!;
+  const after = bytes.toString('latin1')[bit >> 3]!;
+  const isHexLetter = /[a-f]/.test(before) && bit >> 3 >= 'sha256='.length;
+  return { header: bytes.toString('latin1'), sameDigest: isHexLetter && after === before.toUpperCase(), flipped: bytes[bit >> 3]! };
 }

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { z } from 'zod';
 import { eventSchemas, type EventName } from 'aicommerce-webhooks';
 
@@ -43,4 +44,16 @@ export function passesItsSchema(event: unknown): boolean {
   if (event === null || typeof event !== 'object') return false;
   const { event: name, data, timestamp: time } = event as { event?: unknown; data?: unknown; timestamp?: unknown };
   return isKnown(name) && eventSchemas[name].safeParse(data).success && timestamp.safeParse(time).success;
+}
+
+/** What a delivery was answered, as the HTTP status and the code (or outcome) it maps to. */
+export type Answer = { status: number; code: string };
+
+const STATUS: Record<Expected, Answer['status']> = { handled: 200, ignored: 200, invalid_payload: 400, stale_timestamp: 401 };
+
+/** Asserts the answer the oracle expects; a body seen before may also answer `duplicate`. */
+export function expectAgreement(answer: Answer, expected: Expected, seenBefore: boolean): void {
+  expect(answer.status).toBe(STATUS[expected]);
+  if (expected === 'handled') expect(answer.code).toBe(seenBefore ? 'duplicate' : 'handled');
+  else expect(answer.code).toBe(expected);
 }

@@ -3,13 +3,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createWebhookReceiver, type ReceiverOptions, type WebhookError, type WebhookReceiver } from 'aicommerce-webhooks';
+import { SECRET } from './deliveries.js';
 import { frameworkNames, frameworks, WEBHOOK_PATH, type FrameworkName } from './frameworks.js';
 
 /** The node middleware in every framework, and the Fetch handler behind Node's http server. */
 export type Transport = FrameworkName | 'fetch';
 export const transports: readonly Transport[] = [...frameworkNames, 'fetch'];
-
-export const SECRET = 'whsec_hostile-test-secret-4f7c1d';
 
 /** A receiver served over real HTTP on 127.0.0.1, with everything a hostile test needs to look at. */
 export interface HostileServer {
@@ -74,28 +73,24 @@ export async function serve(
 /** The path a transport's server answers webhooks on (the bare ones answer every path). */
 export const pathFor = (transport: Transport): string => (transport === 'node:http' || transport === 'fetch' ? '/' : WEBHOOK_PATH);
 
-/** Resolves once `condition()` holds, polling; rejects after `timeoutMs` (a generous bound, not a timing claim). */
-export async function until(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /**
  * Watches the timers of `durationMs` created from now on (a duration no other timer here uses, so
- * only the receiver's own are counted): `alive()` is how many were neither cleared nor fired yet.
+ * only the receiver's own are counted): how many were created, and how many were neither cleared
+ * nor fired yet.
  */
-export function watchTimers(durationMs: number): { alive(): number; stop(): void } {
+export function watchTimers(durationMs: number): { created(): number; alive(): number; stop(): void } {
   const alive = new Set<number>();
+  let created = 0;
   const hook = createHook({
     init: (id, type, _trigger, resource) => {
-      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === durationMs) alive.add(id);
+      if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout === durationMs) {
+        created++;
+        alive.add(id);
+      }
     },
     destroy: (id) => void alive.delete(id),
   }).enable();
-  return { alive: () => alive.size, stop: () => void hook.disable() };
+  return { created: () => created, alive: () => alive.size, stop: () => void hook.disable() };
 }
 
 /** Listeners the body reader attaches to a request; all must be gone once the request is over. */

@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { expect } from 'vitest';
 
 // The OpenTelemetry SDK as an application registers it, exporting to memory: what the receiver
 // records is read back exactly as an OTLP exporter would be handed it.
@@ -18,6 +19,10 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 export interface Tracing {
   /** Every span ended since the last reset, in the order they ended. */
   spans(): ReadableSpan[];
+  /** The ended spans called `name`. */
+  named(name: string): ReadableSpan[];
+  /** The one ended span called `name` (asserted to be the only one). */
+  only(name: string): ReadableSpan;
   reset(): void;
   shutdown(): Promise<void>;
 }
@@ -27,8 +32,15 @@ export function registerTracing(): Tracing {
   const exporter = new InMemorySpanExporter();
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   provider.register();
+  const named = (name: string): ReadableSpan[] => exporter.getFinishedSpans().filter((span) => span.name === name);
   return {
     spans: () => exporter.getFinishedSpans(),
+    named,
+    only: (name) => {
+      const spans = named(name);
+      expect(spans, `one ${name} span`).toHaveLength(1);
+      return spans[0]!;
+    },
     reset: () => exporter.reset(),
     shutdown: async () => {
       await provider.shutdown();
@@ -36,6 +48,10 @@ export function registerTracing(): Tracing {
     },
   };
 }
+
+/** Is `child` a child of `parent`, in the same trace? */
+export const isChildOf = (child: ReadableSpan, parent: ReadableSpan): boolean =>
+  child.parentSpanContext?.spanId === parent.spanContext().spanId && child.spanContext().traceId === parent.spanContext().traceId;
 
 export interface Metrics {
   /** The data recorded since the last call (delta temporality), by instrument name. */

@@ -1,41 +1,22 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { root } from './paths.js';
 
-/** A port that was free a moment ago, for a child process that must be told its port up front. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+
+function newestMtime(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
+    }),
+  );
 }
 
-/** Polls until something accepts HTTP on the port (any status), or the process exits. */
-export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening`);
-    try {
-      await fetch(url, { method: 'HEAD' });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+/** Child processes run the built package: refuse to test a missing dist/, or one older than src/. */
+export function assertBuilt(): void {
+  const built = path.join(root, 'dist/index.js');
+  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
+  if (statSync(built).mtimeMs < newestMtime(path.join(root, 'src'))) {
+    throw new Error('dist/ is older than src/: run `npm run build` first (`npm test` does)');
   }
-  throw new Error(`nothing listened at ${url} within ${timeoutMs} ms`);
-}
-
-/** Starts a process and collects its output. */
-export function start(command: string, args: string[], env: Record<string, string>) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
-  return { child, output, stop };
 }

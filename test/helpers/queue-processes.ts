@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { root } from './paths.js';
 
 // Receiver and worker processes for the queued-mode tests (test/fixtures/queue-*.mjs): real `node`
 // processes running the built package, each printing one JSON object a line, which we keep.
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export type Line = Record<string, unknown>;
 
@@ -21,15 +19,6 @@ export interface FixtureProcess {
   terminate(): Promise<number | null>;
   /** SIGKILL, as a crash or an OOM killer would. */
   kill(): Promise<void>;
-}
-
-/** The fixtures import the built package: refuse to test a missing dist/. */
-export function assertBuilt(): void {
-  const built = path.join(root, 'dist/queue/bullmq.js');
-  if (!existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first (`npm test` does)');
-  if (statSync(built).mtimeMs < statSync(path.join(root, 'src/queue/bullmq.ts')).mtimeMs) {
-    throw new Error('dist/ is older than src/: run `npm run build` first (`npm test` does)');
-  }
 }
 
 export function startFixture(name: 'queue-receiver' | 'queue-worker', env: Record<string, string>): FixtureProcess {

@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connectClient, type TestRedisClient } from './redis.js';
 
 // A BullMQ queue on a real Redis for one test: its own name, its own node-redis client (the one
@@ -29,16 +28,4 @@ export async function openTestQueue(url: string): Promise<TestQueue> {
       await client.close().catch(() => {});
     },
   };
-}
-
-/** Polls `read` until `done` holds for its value, or fails with the last value seen. */
-export async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await sleep(20);
-    value = await read();
-  }
-  return value;
 }

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { freePort } from './http.js';
 
 // Real redis-server processes for the Redis suites: found on PATH, started on a free loopback port
 // without persistence, stopped by the tests. Missing binary → the suites are skipped with a loud
@@ -68,14 +68,6 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Keep an append-only file in this directory, fsynced as given (`always` loses nothing acknowledged). */
   aof?: { dir: string; fsync: 'always' | 'everysec' };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Every server still running, killed if the test process exits without stopping them. */

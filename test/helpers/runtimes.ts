@@ -1,14 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from './processes.js';
+import { freePort } from './http.js';
+import { fromRoot } from './paths.js';
 import { listeningUrl, runCommand, type Running } from './example-process.js';
 
 // The runtimes come from devDependencies (`bun`, `deno`, `wrangler` with its workerd), so the
 // tests run the binaries those packages installed, from the repository's root.
 
-const path = (relative: string): string => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
+const path = fromRoot;
 const bin = (name: string): string => path(`node_modules/.bin/${name}`);
 const WORKER_CONFIG = path('examples/cloudflare-worker/wrangler.toml');
 
@@ -94,14 +94,5 @@ async function urlOrStop(running: Running, url: Promise<string>): Promise<string
   } catch (error) {
     await running.stop();
     throw error;
-  }
-}
-
-/** Resolves once the process printed something matching `pattern` (stdout or stderr) or ended. */
-export async function printedOrExited(running: Running, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(running.output.stdout + running.output.stderr) && running.child.exitCode === null) {
-    if (Date.now() > deadline) throw new Error(`nothing matched ${pattern} within ${timeoutMs} ms:\n${running.output.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,5 +1,6 @@
 import { createWebhookReceiver, signPayload, WebhookError, type ReceiverOptions, type WebhookReceiver } from 'aicommerce-webhooks';
-import { SECRET, startServer, transports, type Transport } from './hostile-server.js';
+import { SECRET } from './deliveries.js';
+import { startServer, transports, type Transport } from './hostile-server.js';
 
 // One delivery, sent the way each kind of user sends it: over real HTTP to the node middleware
 // (in every framework) or the Fetch handler, or through receive() with no HTTP at all.

@@ -173,7 +173,8 @@ describe('latest wins, inline', () => {
   it('keeps order with dedupe off (marks in memory) and refuses keys that are not functions or match no event', () => {
     expect(() => createWebhookReceiver({ secret, dedupe: false })).not.toThrow();
     expect(() => createWebhookReceiver({ secret, order: { 'product.updated': 'id' as never } })).toThrow(/order\['product.updated'\] must be a function/);
-    expect(() => createWebhookReceiver({ secret, order: { 'order.*': (() => 'x') as never } })).toThrow(/order: no event matches 'order\.\*'/);
+    // @ts-expect-error: no event's name starts with order.
+    expect(() => createWebhookReceiver({ secret, order: { 'order.*': () => 'x' } })).toThrow(/order: no event matches 'order\.\*'/);
   });
 
   it('answers a key function that returns something other than a string as a misconfiguration, with the key named', async () => {
