@@ -131,6 +131,19 @@ export function deliveryCases(mount: Mount, options: ReceiverOptions = {}, { par
       expect(await post(app.url, delivery)).toMatchObject({ status: 200, body: { received: true, duplicate: true } });
       expect(app.runs).toHaveLength(1);
     });
+
+    it('an older snapshot of a product after a newer one: 200 superseded, its handler not run, no onError (latest wins)', async () => {
+      const app = await run();
+      const now = Date.now();
+      const snapshot = (price: number, ago: number) =>
+        createDelivery('product.updated', { ...sampleEvents['product.updated'], product: { ...sampleEvents['product.updated'].product, price } }, { secret, timestamp: new Date(now - ago) });
+      expect(await post(app.url, snapshot(2, 1_000))).toMatchObject({ status: 200, body: { received: true } });
+      const answer = await post(app.url, snapshot(1, 60_000));
+      expect(answer).toMatchObject({ status: 200, body: { received: true, superseded: true } });
+      expect(answer.headers.get('content-type')).toBe(JSON_TYPE);
+      expect(app.runs).toMatchObject([{ product: { price: 2 } }]);
+      expect(app.errors).toEqual([]);
+    });
   });
 
   describe('401', () => {
