@@ -48,6 +48,10 @@ export interface ReceiverCore {
   process(delivery: StoredDelivery, job: { readonly id: string; readonly attempt: number; readonly done: readonly string[] }): Promise<ProcessResult>;
   /** Reports a failure that no HTTP answer carries (a worker's last attempt failed) to `onError` and the logger. */
   fail(error: WebhookError, facts: DeliveryFacts): WebhookError;
+  /** Whether any handler is registered (`on()`, `onAny()`): a worker without one would complete every job unseen. */
+  hasHandlers(): boolean;
+  /** Whether a handler matches this event name: a worker fails the jobs of events it has none for (`no_handler`). */
+  handles(event: string): boolean;
 }
 
 /** Receiver → its core: how adapters in other subpaths (Fastify, Koa …) reach it without a public method. */

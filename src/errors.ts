@@ -13,6 +13,9 @@ export const STATUS_BY_CODE = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   handler_failed: 500,
+  // A worker-only code (no request is answered with it): 500 as for handler_failed, since the fix is
+  // ours (a deploy that lacks a registration), not the sender's, and it is logged at error level.
+  no_handler: 500,
   misconfigured: 500,
   store_unavailable: 503,
   queue_unavailable: 503,
@@ -36,6 +39,8 @@ export class WebhookError extends Error {
   readonly status: number;
   /** Response headers the answer needs (`Allow`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The delivery it concerns, where the reporter knows it (a queued mode worker's job: its id and event). */
+  declare readonly delivery?: { readonly id: string; readonly event: string };
 
   constructor(
     code: WebhookErrorCode,

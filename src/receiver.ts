@@ -93,8 +93,11 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
         this.#observer.log(this.#report(error), facts);
         return error;
       },
+      hasHandlers: () => this.#registrations.length > 0,
+      handles: (name) => this.#registrationsFor(name).length > 0,
     };
     attachCore(this, this.#core);
+    this.#settings.queue?.attach?.(this.#core);
   }
 
   /** Runs `handler` for every delivery of the event(s): a name, a list, `'prefix.*'` or `'*'`. */
@@ -372,8 +375,14 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 }
 
+/** A queue's own `queue_unavailable` (which says why) as it is; anything else it threw, wrapped in one. */
 const queueUnavailable = (cause: unknown): WebhookError =>
-  new WebhookError('queue_unavailable', 'Delivery queue unavailable; nothing was stored', { cause, headers: { 'retry-after': '5' } });
+  cause instanceof WebhookError
+    ? cause
+    : new WebhookError('queue_unavailable', 'Delivery not acknowledged by the queue in time; it may still be stored (a retry adds no second job)', {
+        cause,
+        headers: { 'retry-after': '5' },
+      });
 
 function warnObserverFailed(error: unknown): void {
   process.emitWarning(`an onError observer threw: ${error instanceof Error ? error.message : String(error)}`, {

@@ -8,11 +8,14 @@ export interface DeliveryFacts {
 
 /**
  * A pino-style logger: pino itself, a pino child logger, or anything with `warn(obj, msg)` and
- * `error(obj, msg)`. Rejections (4xx) are logged with `warn`, failures (5xx) with `error`.
+ * `error(obj, msg)`. Rejections (4xx) are logged with `warn`, failures (5xx) with `error`; a queued
+ * mode worker adds a `warn` per failed attempt and, when the logger has `info`, a line once ready.
  */
 export interface WebhookLogger {
   warn(record: WebhookLogRecord, message: string): unknown;
   error(record: WebhookLogRecord, message: string): unknown;
+  /** Optional: facts that are no failure (a worker ready, where it listens; a dead letter kept). */
+  info?(record: Record<string, unknown>, message: string): unknown;
 }
 
 /** What a log record holds: never the body, a signature or a secret. The message is the error's own (safe) message. */
@@ -29,6 +32,11 @@ export interface WebhookLogRecord {
   issues?: readonly PayloadIssue[];
   /** For a 5xx: the error, its cause(s) attached (pino's `err` serializer prints the chain). */
   err?: WebhookError;
+  /** A queued mode worker's failed attempt: which one, of how many, the wait before the next, the handlers' messages. */
+  attempt?: number;
+  attempts?: number;
+  retryInMs?: number;
+  errors?: readonly string[];
 }
 
 export function logError(logger: WebhookLogger, error: WebhookError, facts: DeliveryFacts = {}): void {
