@@ -35,6 +35,8 @@ async function waitFor<T>(read: () => Promise<T> | T, done: (value: T) => boolea
 }
 
 const counts = (queue: Queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+/** The delivery id as the listings print it. */
+const short = (id: string | undefined) => id!.slice(0, 12);
 
 describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
@@ -74,7 +76,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
       expect(report?.attempts.map((a) => [a.status, a.response])).toEqual([[202, { received: true, queued: true }]]);
     }
     await aicommerce.send('chat.message.received', sampleEvents['chat.message.received']);
-    await waitFor(() => counts(queue), (c) => c['failed'] === 3 && c['completed'] === 1, '3 failed jobs and 1 completed');
+    await waitFor(() => counts(queue), (c) => c['failed'] === 3 && completedId !== '', '3 failed jobs and 1 completed');
     failingIds.push(...new Set(runs.map((run) => run.id)));
   });
 
@@ -94,15 +96,15 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     expect(completedId).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('status prints the jobs by state and whether the queue is paused; --json the same as one object', async () => {
+  it('status prints the jobs by state (a completed job is removed at once), whether the queue is paused, and its workers; --json the same as one object', async () => {
     expect(await cli(args('status'))).toEqual({
       code: 0,
-      stdout: 'waiting    0\nactive     0\ndelayed    0\ncompleted  1\nfailed     3\npaused     no\n',
+      stdout: 'waiting    0\nactive     0\nretrying   0\ncompleted  0\nfailed     3\npaused     no\nworkers    1\n',
       stderr: '',
     });
     const json = await cli(args('status', '--json'));
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 1, failed: 3, paused: false });
+    expect(JSON.parse(json.stdout)).toEqual({ waiting: 0, active: 0, retrying: 0, completed: 0, failed: 3, paused: false, workers: 1 });
     await queue.pause();
     try {
       expect((await cli(args('status'))).stdout).toMatch(/^paused {5}yes$/m);
@@ -117,7 +119,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     expect(stdout).toMatch(/^failed {5}3$/m);
   });
 
-  it('failed prints one line per failed job, newest first: id (the delivery id), event, attempts, failed at, last error', async () => {
+  it('failed prints one line per failed job, newest first: id (the delivery id’s first 12 hex digits), event, attempts, failed at, last error', async () => {
     const { code, stdout, stderr } = await cli(args('failed'));
     expect([code, stderr]).toEqual([0, '']);
     const lines = stdout.trimEnd().split('\n');
@@ -125,7 +127,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     const jobs = await queue.getFailed();
     const newestFirst = [...jobs].sort((a, b) => b.finishedOn! - a.finishedOn!);
     expect(lines).toEqual(
-      newestFirst.map((job) => `${job.id}  product.added  3 attempts  ${new Date(job.finishedOn!).toISOString()}  Webhook handler failed: database unavailable`),
+      newestFirst.map((job) => `${short(job.id)}  product.added  3 attempts  ${new Date(job.finishedOn!).toISOString()}  Webhook handler failed: database unavailable`),
     );
     expect(new Set(jobs.map((job) => job.id))).toEqual(new Set(failingIds));
   });
@@ -146,7 +148,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     const code = await runCli(args('failed'), { stdin: Readable.from([]), stdout, stderr: { write: () => {} }, env: {} });
     expect(code).toBe(0);
     expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(/^[0-9a-f]{64} {2}product\.added {2}3 attempts /);
+    expect(written[0]).toMatch(/^[0-9a-f]{12} {2}product\.added {2}3 attempts /);
   });
 
   it('status and failed only read: no key of the queue is written', async () => {
@@ -175,13 +177,15 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     await waitFor(() => reported.length, (n) => n === 4, 'onError for the retried job');
   });
 
-  it('retry of an unknown id, or of a job that is not failed, is an error: exit 1, each named on stderr, nothing retried', async () => {
-    const { code, stdout, stderr } = await cli(args('retry', 'no-such-delivery', completedId));
+  it('retry of an unknown id, a completed one (removed at once), a prefix under 8 digits or one no failed id starts with, is an error: exit 1, each named on stderr, nothing retried', async () => {
+    const { code, stdout, stderr } = await cli(args('retry', 'no-such-delivery', completedId, failingIds[0]!.slice(0, 7), 'ffffffff0'));
     expect(code).toBe(1);
     expect(stdout).toBe('retried 0 jobs\n');
     expect(stderr).toBe(
       `aicommerce-webhooks queue: no job 'no-such-delivery' in queue '${name}'\n` +
-        `aicommerce-webhooks queue: job '${completedId}' is completed, not failed: nothing to retry\n`,
+        `aicommerce-webhooks queue: no job '${completedId}' in queue '${name}'\n` +
+        `aicommerce-webhooks queue: '${failingIds[0]!.slice(0, 7)}' is too short: give at least 8 hex digits of the id\n` +
+        (failingIds.some((id) => id.startsWith('ffffffff0')) ? '' : `aicommerce-webhooks queue: no failed job's id starts with 'ffffffff0' in queue '${name}'\n`),
     );
     expect((await counts(queue))['waiting']).toBe(0);
   });
@@ -189,15 +193,18 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
   it('after the fix, retry <id> runs the job again and it completes', async () => {
     broken = false;
     const id = failingIds[1]!;
-    expect(await cli(args('retry', id, id))).toEqual({ code: 0, stdout: 'retried 1 job\n', stderr: '' }); // an id given twice is retried once
-    await waitFor(() => queue.getJobState(id), (state) => state === 'completed', 'the retried job to complete');
+    // The id as the listing prints it (12 digits), and its first 8: one job, retried once.
+    expect(await cli(args('retry', short(id), id.slice(0, 8)))).toEqual({ code: 0, stdout: 'retried 1 job\n', stderr: '' });
+    await waitFor(() => runsOf(id), (attempts) => attempts.length === 4, 'the retried job to run');
+    await waitFor(() => queue.getJobState(id), (state) => state === 'unknown', 'the completed job to be removed');
     expect(runsOf(id)).toEqual([1, 2, 3, 4]);
-    expect(JSON.parse((await cli(args('status', '--json'))).stdout)).toMatchObject({ completed: 2, failed: 2 });
+    expect(JSON.parse((await cli(args('status', '--json'))).stdout)).toMatchObject({ completed: 0, failed: 2 });
   });
 
   it('retry --all runs every failed job again; they complete, and the failed list is empty', async () => {
     expect(await cli(args('retry', '--all'))).toEqual({ code: 0, stdout: 'retried 2 jobs\n', stderr: '' });
-    await waitFor(() => counts(queue), (c) => c['completed'] === 4 && c['failed'] === 0, 'every job completed');
+    await waitFor(() => runs.length, (n) => n === 13, 'every retried job to run');
+    await waitFor(() => counts(queue), (c) => c['waiting'] === 0 && c['active'] === 0 && c['failed'] === 0, 'every job completed');
     expect(runsOf(failingIds[0]!)).toEqual([1, 2, 3, 4, 5]);
     expect(runsOf(failingIds[2]!)).toEqual([1, 2, 3, 4]);
     expect(await cli(args('failed'))).toEqual({ code: 0, stdout: 'no failed jobs\n', stderr: '' });
@@ -219,7 +226,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
       await waitFor(() => client.exists(`{aicommerce}:${name}:meta`), (n) => n === 1, 'the tagged queue');
       const { code, stdout } = await cli(['queue', 'status', '--json', '--redis', redis.url, '--queue', name, '--prefix', '{aicommerce}']);
       expect(code).toBe(0);
-      expect(JSON.parse(stdout)).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0, paused: false });
+      expect(JSON.parse(stdout)).toEqual({ waiting: 0, active: 0, retrying: 0, completed: 0, failed: 0, paused: false, workers: 0 });
     } finally {
       await tagged.obliterate({ force: true });
       await tagged.close();
@@ -228,12 +235,12 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
 
   it('the built bin prints the same status', async () => {
     const status = await bin(['queue', 'status', '--queue', name], { env: { REDIS_URL: redis.url } });
-    expect(status).toEqual({ code: 0, stdout: 'waiting    0\nactive     0\ndelayed    0\ncompleted  4\nfailed     0\npaused     no\n', stderr: '' });
+    expect(status).toEqual({ code: 0, stdout: 'waiting    0\nactive     0\nretrying   0\ncompleted  0\nfailed     0\npaused     no\nworkers    1\n', stderr: '' });
   });
 });
 
 describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long dead-letter list)', () => {
-  const JOBS = 1000;
+  const JOBS = 1300; // lines of ~110 bytes: more than two pipe buffers (2 × 64 KiB)
   let redis: Awaited<ReturnType<typeof useRedis>>;
   let client: TestRedisClient;
   let queue: Queue;
@@ -338,12 +345,12 @@ describe('aicommerce-webhooks queue: Redis unreachable, silent, or not given', (
     ['an empty REDIS_URL', ['status'], { REDIS_URL: '' }, /no Redis: pass --redis <url> or set REDIS_URL/],
     ['a --redis that is not a URL', ['status', '--redis', '127.0.0.1:6379'], {}, /--redis must be a redis:\/\/ or rediss:\/\/ URL, got '127\.0\.0\.1:6379'/],
     ['a --redis of another scheme', ['status', '--redis', 'http://127.0.0.1:6379'], {}, /--redis must be a redis:\/\/ or rediss:\/\/ URL/],
-    ['nothing to do', [...R], {}, /missing what to do: status, failed, retry/],
-    ['an unknown action', [...R, 'purge'], {}, /unknown queue command 'purge': expected status, failed, retry/],
+    ['nothing to do', [...R], {}, /missing what to do: status, retrying, failed, retry/],
+    ['an unknown action', [...R, 'purge'], {}, /unknown queue command 'purge': expected status, retrying, failed, retry/],
     ['arguments to status', [...R, 'status', 'abc'], {}, /queue status takes no arguments, got 'abc'/],
-    ['arguments to failed', [...R, 'failed', 'abc', 'def'], {}, /queue failed takes no arguments, got 'abc def'/],
+    ['arguments to retrying', [...R, 'retrying', 'abc', 'def'], {}, /queue retrying takes no arguments, got 'abc def'/],
     ['--all to status', [...R, 'status', '--all'], {}, /--all is for queue retry/],
-    ['--json to retry', [...R, 'retry', '--all', '--json'], {}, /--json is for queue status and queue failed/],
+    ['--json to retry', [...R, 'retry', '--all', '--json'], {}, /--json is for queue status, retrying and failed/],
     ['retry with neither ids nor --all', [...R, 'retry'], {}, /queue retry takes the ids of the jobs to retry, or --all/],
     ['retry with ids and --all', [...R, 'retry', 'abc', '--all'], {}, /queue retry takes job ids or --all, not both/],
     ['an empty --queue', [...R, 'status', '--queue', ''], {}, /--queue is empty/],
