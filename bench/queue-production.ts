@@ -78,32 +78,37 @@ export async function startLatency(url: string, redisUrl: string, queueName: str
     }
     const acked = new Map<string, number>();
     const next = distinctDeliveries();
-    const total = Math.round(rate * seconds);
-    const begin = performance.now();
-    const posts: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const wait = begin + (i * 1000) / rate - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const { body, headers } = next();
-      const id = createHash('sha256').update(body).digest('hex');
-      posts.push(
-        new Promise<void>((resolve, reject) => {
-          const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
-            response.resume();
-            response.on('end', () => {
-              if (response.statusCode === 202) acked.set(id, performance.timeOrigin + performance.now());
-              resolve();
+    const send = async (count: number, record: boolean): Promise<void> => {
+      const begin = performance.now();
+      const posts: Promise<void>[] = [];
+      for (let i = 0; i < count; i++) {
+        const wait = begin + (i * 1000) / rate - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const { body, headers } = next();
+        const id = createHash('sha256').update(body).digest('hex');
+        posts.push(
+          new Promise<void>((resolve, reject) => {
+            const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
+              response.resume();
+              response.on('end', () => {
+                if (record && response.statusCode === 202) acked.set(id, performance.timeOrigin + performance.now());
+                resolve();
+              });
             });
-          });
-          request.on('error', reject);
-          request.end(body);
-        }),
-      );
-    }
-    await Promise.all(posts);
+            request.on('error', reject);
+            request.end(body);
+          }),
+        );
+      }
+      await Promise.all(posts);
+    };
+    const total = Math.round(rate * seconds);
+    await send(rate, false); // a second of warm-up (JIT, connections), not counted
+    await send(total, true);
     const started = new Map<string, number>();
     const deadline = Date.now() + 30_000;
-    while (started.size < acked.size && Date.now() < deadline) {
+    const missing = (): boolean => [...acked.keys()].some((id) => !started.has(id));
+    while (missing() && Date.now() < deadline) {
       for (const child of workers) {
         child.send({ type: 'collect' } satisfies StartsRequest);
         const [message] = (await once(child, 'message')) as [StartsMessage];
