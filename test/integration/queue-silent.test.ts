@@ -244,8 +244,8 @@ describeRedis('queued mode when Redis cannot be used', () => {
       server = await startRedisServer({ port });
       await expect.poll(() => entries.filter((e) => e.level === 'info').map((e) => e.message), { timeout: 15_000 }).toContain('Webhook worker ready');
       expect(entries.filter((e) => e.level === 'info').map((e) => [e.message, e.record]).sort()).toEqual([
-        ['Webhook worker: Redis reachable again', { queue: name, prefix: 'bull', redis: `127.0.0.1:${port}/0` }],
         ['Webhook worker ready', { queue: name, prefix: 'bull', redis: `127.0.0.1:${port}/0`, concurrency: 1 }],
+        ['Webhook worker: Redis reachable again', { queue: name, prefix: 'bull', redis: `127.0.0.1:${port}/0` }],
       ]);
       const producer = await connectClient(url, { offlineQueue: true });
       const queue = new Queue(name, { connection: producer });
