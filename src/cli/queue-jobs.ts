@@ -16,6 +16,8 @@ const short = (id: string | undefined): string => (id !== undefined && /^[0-9a-f
 const iso = (ms: number | undefined): string | null => (ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
 const oneLine = (text: string | undefined): string => (text ?? '-').replace(/\s+/g, ' ').trim();
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+/** BullMQ stores no `attempts` (0) for a job added without it: one attempt. */
+const attemptsOf = (job: Job): number => Math.max(1, job.opts.attempts ?? 1);
 
 export interface Status {
   waiting: number;
@@ -95,12 +97,12 @@ export async function failedDetails(queue: Queue, ids: readonly string[], json: 
     const job = await queue.getJob(id);
     if (job === undefined) continue;
     const stack = job.stacktrace?.at(-1) ?? null;
-    if (json) io.stdout.write(`${JSON.stringify({ ...failedRecord(job), attempts: job.opts.attempts ?? 1, stack })}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ ...failedRecord(job), attempts: attemptsOf(job), stack })}\n`);
     else {
       const fields: [string, string][] = [
         ['id', String(job.id)],
         ['event', job.name],
-        ['attempts', `${job.attemptsMade} of ${job.opts.attempts ?? 1}`],
+        ['attempts', `${job.attemptsMade} of ${attemptsOf(job)}`],
         ['failed at', iso(job.finishedOn) ?? '-'],
         ['reason', oneLine(job.failedReason)],
       ];
@@ -123,7 +125,7 @@ export async function retrying(queue: Queue, client: OpenQueue['client'], json: 
       id: job.id,
       event: job.name,
       attemptsMade: job.attemptsMade,
-      attempts: job.opts.attempts ?? 1,
+      attempts: attemptsOf(job),
       nextAttemptAt: iso(due.get(job.id!)),
       failedReason: job.failedReason ?? null,
     };
