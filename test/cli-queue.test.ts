@@ -21,6 +21,8 @@ import { connectClient, describeRedis, useRedis, type TestRedisClient } from './
 const secret = 'queue-cli-secret';
 /** A few ms between retries, and 3 attempts, so a failing job reaches the failed set at once. */
 const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 1, retryForMs: 1 };
+/** The worker's records (one per failed attempt) are tested in test/integration/queue-silent.test.ts; here they would only be noise. */
+const QUIET = { warn: () => {}, error: () => {} };
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** Polls `read` until `done` holds, or fails with the last value. */
@@ -57,7 +59,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
     redis = await useRedis();
     client = await connectClient(redis.url, { offlineQueue: true });
     queue = new Queue(name, { connection: client });
-    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
+    const webhooks = createWebhookReceiver({ secret, logger: QUIET, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
     webhooks.on('product.added', (_event, context) => {
       runs.push({ id: context.id, attempt: context.attempt });
       if (broken) throw new Error('database unavailable');
@@ -250,7 +252,7 @@ describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long
     redis = await useRedis();
     client = await connectClient(redis.url, { offlineQueue: true });
     queue = new Queue(name, { connection: client });
-    const webhooks = createWebhookReceiver({ secret, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
+    const webhooks = createWebhookReceiver({ secret, logger: QUIET, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
     webhooks.on('product.added', () => {
       throw new Error('database unavailable');
     });

@@ -44,13 +44,14 @@ describeRedis('the queue commands an operator runs', () => {
   /** Two dead letters whose ids share their first 10 hex digits, and one of another prefix. */
   const twins = [`abcdef0123${randomBytes(27).toString('hex')}`, `abcdef0123${randomBytes(27).toString('hex')}`];
   const single = `0123456789${randomBytes(27).toString('hex')}`;
+  const warnings: string[] = [];
 
   beforeAll(async () => {
     redis = await useRedis();
     client = await connectClient(redis.url, { offlineQueue: true });
     queue = new Queue(name, { connection: client });
     // The first retry an hour away (hourly for a day: 25 attempts): the job waits among the retrying for the whole test.
-    const webhooks = createWebhookReceiver({ secret, logger: { warn: () => {}, error: () => {} }, queue: new BullMQDeliveryQueue({ queue, retry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 } }) });
+    const webhooks = createWebhookReceiver({ secret, logger: { warn: (_record, message) => void warnings.push(message), error: () => {} }, queue: new BullMQDeliveryQueue({ queue, retry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 } }) });
     webhooks.on('product.added', () => {
       throw new Error('catalogue service down');
     });
@@ -84,6 +85,7 @@ describeRedis('the queue commands an operator runs', () => {
 
   it('retrying lists the job: short id, event, the next attempt of how many and when, the last error; --json with the whole id', async () => {
     const [job] = await queue.getDelayed();
+    expect(warnings).toEqual(['Webhook handler failed on attempt 1 of 25; next try in 1 h']);
     const { code, stdout, stderr } = await cli(args('retrying'));
     expect([code, stderr]).toEqual([0, '']);
     expect(stdout).toMatch(new RegExp(`^${job!.id!.slice(0, 12)}  product\\.added  attempt 2/25 at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z  Webhook handler failed: catalogue service down\\n$`));
@@ -116,6 +118,22 @@ describeRedis('the queue commands an operator runs', () => {
     );
     await expect.poll(() => queue.getFailedCount()).toBe(3); // no handler yet: failed again at once
     expect((await cli(args('retry', twins[0]!.slice(0, 11)))).stdout).toBe('retried 1 job\n'); // one more digit tells the twins apart
+  });
+
+  it('retrying and failed on a queue with neither: say so (and --json prints nothing)', async () => {
+    const empty = new Queue(`aicommerce-test-${randomUUID()}`, { connection: client });
+    try {
+      await empty.waitUntilReady();
+      const on = (...rest: string[]) => ['queue', ...rest, '--redis', redis.url, '--queue', empty.name];
+      expect(await cli(on('retrying'))).toEqual({ code: 0, stdout: 'no jobs waiting for a retry\n', stderr: '' });
+      expect(await cli(on('retrying', '--json'))).toEqual({ code: 0, stdout: '', stderr: '' });
+      expect(await cli(on('failed'))).toEqual({ code: 0, stdout: 'no failed jobs\n', stderr: '' });
+      expect((await cli(on('status'))).stdout).toMatch(/^workers {4}0\n$/m); // no warning: nothing waits
+      expect((await cli(on('status'))).stderr).toBe('');
+    } finally {
+      await empty.obliterate({ force: true });
+      await empty.close();
+    }
   });
 
   it('send prints 202 queued for a queued receiver, and an error answer with its message', async () => {

@@ -63,7 +63,8 @@ describeRedis('on a 3-master Redis Cluster', () => {
     let attempts = 0;
     const workerErrors: WebhookError[] = [];
     const warnings: WebhookLogRecord[] = [];
-    const logger = { warn: (record: WebhookLogRecord) => void warnings.push(record), error: () => {}, info: () => {} };
+    const ready: Record<string, unknown>[] = [];
+    const logger = { warn: (record: WebhookLogRecord) => void warnings.push(record), error: () => {}, info: (record: Record<string, unknown>) => void ready.push(record) };
     for (let i = 0; i < 2; i++) {
       const webhooks = createWebhookReceiver({ secret: SECRET, logger });
       webhooks.onError((error) => void workerErrors.push(error));
@@ -98,6 +99,9 @@ describeRedis('on a 3-master Redis Cluster', () => {
       completed: 0,
     });
     expect(attempts).toBeGreaterThan(2_000 * 1.3); // the faults did happen, and were retried
+    // Each worker said where it listens: the cluster's nodes and the hash-tagged prefix.
+    const nodes = fixture.cluster.ports.map((port) => `127.0.0.1:${port}`).join(',');
+    expect(ready).toEqual([0, 1].map(() => ({ queue: queueName, prefix: PREFIX, redis: `cluster ${nodes}`, concurrency: 20 })));
     // Each failed attempt was one warn record, naming its delivery and attempt.
     expect(warnings.length).toBeGreaterThan(300);
     expect(warnings.every((w) => w.code === 'handler_failed' && w.event === EVENT && /^[0-9a-f]{64}$/.test(w.deliveryId!) && w.attempt! >= 1)).toBe(true);

@@ -190,6 +190,49 @@ describeRedis('queued mode never goes silent', () => {
     expect(runs).toBe(1);
   });
 
+  it.each([
+    ['a node-redis URL with a db', (port: number) => createClient({ url: `redis://127.0.0.1:${port}/2` }), '/2'],
+    ['node-redis socket options and a database', (port: number) => createClient({ socket: { host: '127.0.0.1', port }, database: 3 }), '/3'],
+    ['ioredis options', (port: number) => new Redis({ host: '127.0.0.1', port, db: 4, maxRetriesPerRequest: null }), '/4'],
+  ])('the ready line names the Redis as the client was given it: %s', async (_name, make, db) => {
+    const port = Number(new URL(redis.url).port);
+    const client = make(port);
+    client.on('error', () => {});
+    const { logger, entries } = recordingLogger();
+    const webhooks = createWebhookReceiver({ secret, logger });
+    webhooks.on(EVENT, () => {});
+    const worker = createWebhookWorker(webhooks, { connection: client as never, queueName: `aicommerce-test-${randomUUID()}` });
+    closers.push(async () => (client instanceof Redis ? client.disconnect() : client.close()));
+    closers.push(() => worker.close());
+    await expect.poll(() => entries.map((e) => e.record['redis'])).toEqual([`127.0.0.1:${port}${db}`]);
+  });
+
+  it('a logger that throws stops nothing: the worker runs the job, and the failure is one process warning', async () => {
+    const warning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const client = await connectClient(redis.url, { offlineQueue: true });
+    const name = `aicommerce-test-${randomUUID()}`;
+    const queue = new Queue(name, { connection: client });
+    const broken = () => {
+      throw new Error('log sink full');
+    };
+    const webhooks = createWebhookReceiver({ secret, logger: { warn: broken, error: broken, info: broken }, queue: new BullMQDeliveryQueue({ queue, retry: fastRetry }) });
+    let runs = 0;
+    webhooks.on(EVENT, () => {
+      if (++runs === 1) throw new Error('first attempt fails');
+    });
+    const worker = createWebhookWorker(webhooks, { connection: client, queueName: name });
+    closers.push(async () => {
+      await queue.obliterate({ force: true });
+      await queue.close();
+      await client.close();
+    });
+    closers.push(() => worker.close());
+    const d = delivery();
+    expect((await webhooks.receive({ body: d.body, signature: d.headers['x-webhook-signature'] })).outcome).toBe('queued');
+    await expect.poll(() => runs).toBe(2);
+    await expect.poll(() => warning.mock.calls.map(([message]) => message)).toEqual(['the logger threw: log sink full', 'the logger threw: log sink full']); // ready, attempt 1
+  });
+
   it('a client that cannot work is refused when the worker is made, with the fix: node-redis without its offline queue, ioredis without its offline queue', async () => {
     const webhooks = createWebhookReceiver({ secret });
     webhooks.on(EVENT, () => {});
@@ -294,7 +337,7 @@ describeRedis('queued mode when Redis cannot be used', () => {
     });
     errors.length = 0;
     const worker = createWebhookWorker(webhooks, { connection: client, queueName: name, concurrency: 5, runRetryDelay: 500 });
-    closers.unshift(() => worker.close());
+    closers.push(() => worker.close()); // run first: the closers run last-in first-out
     let events = 0;
     worker.on('error', () => void events++);
     await sleep(3_000);
