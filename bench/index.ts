@@ -83,6 +83,7 @@ const queue = runs('queue')
       latencyConnections: 50,
       jobs: quick ? 2_000 : 20_000,
       concurrency: 10,
+      latency: quick ? { rate: 100, seconds: 2 } : { rate: 200, seconds: 10 },
       only: only === 'queue' ? servers?.filter(isQueueContender) : undefined,
     })
   : undefined;

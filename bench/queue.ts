@@ -6,6 +6,7 @@ import { BullMQDeliveryQueue } from 'aicommerce-webhooks/bullmq';
 import { startServer, startWorker, type ServerProcess, type WorkerProcess } from './child.js';
 import { distinctDeliveries, SECRET, WEBHOOK_PATH } from './payload.js';
 import { findRedisServer, startRedis, type BenchRedis } from './redis.js';
+import { deadLetterBytes, memoryUsage, startLatency, usedMemory, type StartLatency } from './queue-production.js';
 import { integer, markdownTable, ratio } from './table.js';
 
 // Queued mode (issue 9) against what a user would write by hand on the same Redis: each server and
@@ -56,6 +57,8 @@ export interface QueueOptions {
   readonly concurrency: number;
   /** Only these servers (an A/B of a few rows); default the receiver, the bare handler and the bare handler with the receiver's additions. */
   readonly only?: readonly QueueContender[] | undefined;
+  /** The end-to-end rows: deliveries a second, for how long, to the queued server with 2 worker processes. */
+  readonly latency: { readonly rate: number; readonly seconds: number };
 }
 
 export interface QueueHttpStats {
@@ -86,10 +89,16 @@ export interface QueueResult {
   readonly http?: ReadonlyMap<QueueContender, QueueHttpStats>;
   readonly latency?: ReadonlyMap<string, QueueHttpStats>;
   readonly workers?: { readonly ours: WorkerStats; readonly bare: WorkerStats };
+  /** Redis bytes each delivery leaves once its handlers are done (its deduplication key), from INFO memory over our worker's rounds. */
+  readonly retainedBytes?: number;
+  /** Redis bytes of a dead letter after 42 attempts (MEMORY USAGE of its job). */
+  readonly deadLetterBytes?: number;
+  /** From the 202 to the start of the handler, 2 worker processes. */
+  readonly startLatency?: StartLatency;
 }
 
 const clientOf = (url: string) => createClient({ url });
-type Client = ReturnType<typeof clientOf>;
+export type Client = ReturnType<typeof clientOf>;
 
 /** user + sys CPU seconds of redis-server, from INFO, in µs. */
 async function redisCpuMicros(client: Client): Promise<number> {
@@ -215,20 +224,27 @@ async function drainRounds(
   queue: Queue,
   client: Client,
   { rounds, jobs }: { rounds: number; jobs: number },
-): Promise<{ ours: WorkerStats; bare: WorkerStats }> {
+): Promise<{ ours: WorkerStats; bare: WorkerStats; retainedBytes: number }> {
   const names = ['ours', 'bare'] as const;
   const tallies = { ours: { ms: 0, cpu: 0, redis: 0, completed: 0, failed: 0 }, bare: { ms: 0, cpu: 0, redis: 0, completed: 0, failed: 0 } };
+  const retained: number[] = [];
   const drain = async (name: (typeof names)[number], count: number) => {
     await workers[name].prepare();
+    // What the emptied queue holds, then what the drained one holds: the deliveries' deduplication keys, and
+    // BullMQ's event stream (capped at ~10,000 entries whatever the traffic: set aside).
+    await queue.obliterate({ force: true });
+    const memoryBefore = await usedMemory(client);
     await fill(queue, count);
     const redisStart = await redisCpuMicros(client);
     const result = await workers[name].drain(count);
     const redis = (await redisCpuMicros(client)) - redisStart;
-    const completed = await queue.getCompletedCount();
-    if (completed !== result.completed) throw new Error(`${name} worker: ${result.completed} completed events, ${completed} completed jobs in Redis`);
+    const waiting = await queue.getJobCountByTypes('waiting', 'active', 'delayed', 'completed');
+    if (waiting !== 0) throw new Error(`${name} worker: ${result.completed} completed events, ${waiting} jobs still in Redis (completed jobs are removed at once)`);
+    retained.push(((await usedMemory(client)) - memoryBefore - (await memoryUsage(client, queue.toKey('events')))) / count);
     return { ...result, redis };
   };
   for (const name of names) await drain(name, Math.max(100, jobs >> 2)); // warm-up, not counted
+  retained.length = 0;
   for (let round = 0; round < rounds; round++) {
     for (const name of round % 2 === 0 ? names : [...names].reverse()) {
       const result = await drain(name, jobs);
@@ -246,7 +262,7 @@ async function drainRounds(
     const done = t.completed + t.failed;
     return { jobsPerSecond: done / (t.ms / 1000), cpuPerJob: t.cpu / done, redisCpuPerJob: t.redis / done, completed: t.completed, failed: t.failed };
   };
-  return { ours: stats('ours'), bare: stats('bare') };
+  return { ours: stats('ours'), bare: stats('bare'), retainedBytes: median(retained) };
 }
 
 async function openQueue(url: string): Promise<{ queue: Queue; client: Client; close(): Promise<void> }> {
@@ -293,8 +309,10 @@ export async function queued(options: QueueOptions): Promise<QueueResult> {
   const processes: { stop(): Promise<void> }[] = [];
   let http: Map<string, QueueHttpStats>;
   let latency: Map<string, QueueHttpStats>;
-  let workers: { ours: WorkerStats; bare: WorkerStats };
+  let workers: { ours: WorkerStats; bare: WorkerStats; retainedBytes: number };
   let aof: Map<string, QueueHttpStats>;
+  let deadLetter: { bytes: number; attempts: number };
+  let started: StartLatency;
   try {
     redis = await startRedis(bin);
     connection = await openQueue(redis.url);
@@ -319,6 +337,15 @@ export async function queued(options: QueueOptions): Promise<QueueResult> {
     processes.push(ours, bare);
     workers = await drainRounds({ ours, bare }, queue, client, { rounds: options.rounds, jobs: options.jobs });
     await stopAll(processes.splice(0));
+
+    // 4. What a dead letter keeps, and from the 202 to the handler's start with 2 worker processes.
+    deadLetter = await deadLetterBytes(client);
+    await queue.obliterate({ force: true });
+    const [receiving] = (await startServers(['queueOurs'], redis.url, jobOptions)).values();
+    processes.push(receiving!);
+    started = await startLatency(receiving!.url, redis.url, QUEUE_NAME, { ...options.latency, concurrency: options.concurrency });
+    await stopAll(processes.splice(0));
+    await queue.obliterate({ force: true });
     await connection.close();
     connection = undefined;
     await redis.stop();
@@ -336,12 +363,34 @@ export async function queued(options: QueueOptions): Promise<QueueResult> {
     await connection?.close();
     await redis?.stop();
   }
-  const table = queueTable({ http, latency, workers, aof }, options);
-  return { table, http: http as Map<QueueContender, QueueHttpStats>, latency, workers };
+  const table = queueTable({ http, latency, workers, aof, deadLetter, started }, options);
+  return {
+    table,
+    http: http as Map<QueueContender, QueueHttpStats>,
+    latency,
+    workers,
+    retainedBytes: workers.retainedBytes,
+    deadLetterBytes: deadLetter.bytes,
+    startLatency: started,
+  };
 }
 
 function queueTable(
-  { http, latency, workers, aof }: { http: Map<string, QueueHttpStats>; latency: Map<string, QueueHttpStats>; workers: { ours: WorkerStats; bare: WorkerStats }; aof: Map<string, QueueHttpStats> },
+  {
+    http,
+    latency,
+    workers,
+    aof,
+    deadLetter,
+    started,
+  }: {
+    http: Map<string, QueueHttpStats>;
+    latency: Map<string, QueueHttpStats>;
+    workers: { ours: WorkerStats; bare: WorkerStats; retainedBytes: number };
+    aof: Map<string, QueueHttpStats>;
+    deadLetter: { bytes: number; attempts: number };
+    started: StartLatency;
+  },
   options: QueueOptions,
 ): string {
   const label = (name: string): string => (name === 'inline' ? INLINE_LABEL : QUEUE_CONTENDERS[name as QueueContender].label);
@@ -418,5 +467,19 @@ function queueTable(
     `Workers draining ${integer(options.jobs)} jobs a round, filled through the receiver's own enqueue path (concurrency ${options.concurrency}; ` +
       `${options.rounds} alternating rounds after a warm-up; each round from a fresh connection):`,
     markdownTable(['worker', 'jobs/s', '× bare', 'worker CPU per job', 'inverse × bare', 'Redis CPU per job', 'completed', 'failed'], workerRows),
+    `What Redis keeps (used_memory less the script cache; BullMQ's event stream, capped at ~10,000 entries whatever the traffic, set aside):`,
+    markdownTable(
+      ['kept', 'bytes', 'how'],
+      [
+        ['a delivery whose handlers are done (its deduplication key, until a copy can no longer be fresh)', integer(workers.retainedBytes), `INFO memory over each round of createWebhookWorker, ${integer(options.jobs)} jobs; median`],
+        [`a dead letter after ${deadLetter.attempts} attempts (the job, its last stack only)`, integer(deadLetter.bytes), 'MEMORY USAGE of the job, ~1 KB body'],
+      ],
+    ),
+    `From the 202 to the handler's start: ${integer(started.rate)} deliveries/s for ${options.latency.seconds} s to the queued middleware, ` +
+      `2 createWebhookWorker processes (concurrency ${options.concurrency} each) draining; the handler's start less the moment its 202 arrived:`,
+    markdownTable(
+      ['sent', 'handlers started', 'p50', 'p99', 'max'],
+      [[integer(started.sent), integer(started.started), `${started.p50.toFixed(1)} ms`, `${started.p99.toFixed(1)} ms`, `${started.max.toFixed(1)} ms`]],
+    ),
   ].join('\n\n');
 }

@@ -2,7 +2,7 @@ import type { HttpContender, HttpStats } from './http.js';
 import type { MemoryResult } from './memory.js';
 import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, OURS_WITHOUT_OTEL, type MicroResult } from './micro.js';
 import { QUEUE_CONTENDERS, type QueueResult } from './queue.js';
-import { markdownTable, megabytes, ratio } from './table.js';
+import { integer, markdownTable, megabytes, ratio } from './table.js';
 
 // The targets of issues 6, 9 and 10, each checked against this run's own figures (only those of the
 // sections that ran, with --only).
@@ -46,7 +46,7 @@ export function targets({ perDelivery, largeBody, http, memory, queue }: Measure
   return rows;
 }
 
-function queueTargets({ http, workers }: QueueResult): Target[] {
+function queueTargets({ http, workers, retainedBytes, deadLetterBytes }: QueueResult): Target[] {
   const rows: Target[] = [];
   const ours = http?.get('queueOurs');
   const bare = http?.get('queueBare');
@@ -63,6 +63,12 @@ function queueTargets({ http, workers }: QueueResult): Target[] {
   if (workers !== undefined) {
     const jobs = workers.ours.jobsPerSecond / workers.bare.jobsPerSecond;
     rows.push({ target: 'createWebhookWorker (no-op handler) ≥ 0.9 × a bare BullMQ Worker (no-op processor), in jobs/s', measured: ratio(jobs), met: jobs >= 0.9 });
+  }
+  if (retainedBytes !== undefined) {
+    rows.push({ target: 'Redis memory per retained delivery ≤ 400 B', measured: `${integer(retainedBytes)} B`, met: retainedBytes <= 400 });
+  }
+  if (deadLetterBytes !== undefined) {
+    rows.push({ target: 'Redis memory of a dead letter after 42 attempts ≤ 4 KB', measured: `${integer(deadLetterBytes)} B`, met: deadLetterBytes <= 4096 });
   }
   return rows;
 }

@@ -13,6 +13,9 @@ export const STATUS_BY_CODE = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   handler_failed: 500,
+  // A worker-only code (no request is answered with it): 500 as for handler_failed, since the fix is
+  // ours (a deploy that lacks a registration), not the sender's, and it is logged at error level.
+  no_handler: 500,
   misconfigured: 500,
   store_unavailable: 503,
   queue_unavailable: 503,
@@ -116,7 +119,7 @@ export const storeUnavailable = (message: string, cause: unknown): WebhookError 
 
 /** Honest about what a timeout means: the job may still land, and a copy adds no second one. */
 export const queueUnavailable = (cause: unknown): WebhookError =>
-  new WebhookError('queue_unavailable', 'Delivery queue unavailable: the delivery was not acknowledged in time; retry later', {
+  new WebhookError('queue_unavailable', 'Delivery not acknowledged by the queue in time; it may still be stored (a retry adds no second job)', {
     cause,
     headers: RETRY_SOON,
   });

@@ -46,6 +46,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
         ? deliverInline({ ...settings, handlers: this.#handlers, runHandler: reporter.runHandler, orderKeys, report })
         : deliverQueued(settings.queue, settings.rememberMs);
     const receiving = { receive: this.#receive.bind(this), rejected: reporter.rejected.bind(reporter) };
+    settings.queue?.attach?.({ report }); // where the queue reports the trouble no request carries
     registerAdapterApi(this, {
       settings,
       answer: (request) => exchange(request, receiving),

@@ -38,7 +38,9 @@ serve(() => (req, res) => {
     const body = bytes.toString('utf8');
     const { event } = JSON.parse(body) as { event: string };
     const data = storeHeaders ? { body, headers: req.headers, url: req.url } : { body };
-    const added = queue.add(event, data, { ...options, jobId: createHash('sha256').update(bytes).digest('hex') });
+    const jobId = createHash('sha256').update(bytes).digest('hex');
+    // The receiver's options name the delivery in its deduplication key too: this job's own id, as the receiver writes it.
+    const added = queue.add(event, data, options.deduplication === undefined ? { ...options, jobId } : { ...options, jobId, deduplication: { ...options.deduplication, id: jobId } });
     (raceTimeout ? withTimeout(added, ENQUEUE_TIMEOUT) : added).then(
       () => void res.writeHead(202, QUEUED_HEADERS).end(QUEUED_BODY),
       () => void res.writeHead(503).end(),

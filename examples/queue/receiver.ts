@@ -5,6 +5,10 @@
  *
  *   AICOMMERCE_WEBHOOK_SECRET=your-secret PORT=3000 npx tsx examples/queue/receiver.ts
  *
+ * The dashboard's two packages must be the same version, or their types disagree under `tsc --strict`:
+ *
+ *   npm install bullmq redis express @bull-board/api@9.10.1 @bull-board/express@9.10.1
+ *
  * The dashboard can retry and remove jobs: keep it behind your own authentication in production.
  */
 import http from 'node:http';

@@ -27,11 +27,23 @@ export function defineWebhooks(options: ReceiverOptions = {}) {
 /**
  * A node-redis client, the one Redis client of the package. Keep its offline queue (the default):
  * BullMQ's worker waits through an outage with it, and the receiver's enqueue timeout still answers
- * 503 in time while Redis is away.
+ * 503 in time while Redis is away. While Redis cannot be reached (at start or later) it says so,
+ * once per outage, and keeps trying: never a silent hang, never a line per reconnection attempt.
  */
-export async function connectRedis() {
-  const client = createClient({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' });
-  client.on('error', () => {}); // it reconnects by itself; meanwhile enqueues time out and are answered 503
-  await client.connect();
+export async function connectRedis(url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379') {
+  const { host, pathname } = new URL(url); // host:port and db only: a URL may hold a password
+  const where = `${host}${pathname.length > 1 ? pathname : ''}`;
+  const client = createClient({ url });
+  let down = false;
+  client.on('error', (error: Error & { code?: string }) => {
+    if (down) return; // one line an outage, not one per reconnection attempt
+    down = true;
+    console.warn(`Redis at ${where} unreachable (${error.code ?? error.message}): retrying`);
+  });
+  client.on('ready', () => {
+    if (down) console.warn(`Redis at ${where} reachable again`);
+    down = false;
+  });
+  await client.connect(); // resolves once Redis answers; until then the line above says why it waits
   return client;
 }

@@ -11,9 +11,8 @@ import { createWebhookWorker } from 'aicommerce-webhooks/bullmq';
 import { connectRedis, defineWebhooks, QUEUE_NAME } from './webhooks.js';
 
 const client = await connectRedis();
+// Once ready it prints where it listens: queue, prefix, Redis host:port/db (through a logger's info, when given one).
 const worker = createWebhookWorker(defineWebhooks(), { connection: client, queueName: QUEUE_NAME, concurrency: 10 });
-await worker.waitUntilReady();
-console.log(`Worker ready on queue ${QUEUE_NAME}`);
 
 process.once('SIGTERM', async () => {
   await worker.close(); // takes no new job, waits for the running ones

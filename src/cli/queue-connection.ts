@@ -17,6 +17,8 @@ export interface QueueAddress {
 
 export interface OpenQueue {
   readonly queue: Queue;
+  /** The queue's own node-redis client, for what BullMQ does not read (a delayed job's due time). */
+  readonly client: { zRangeWithScores(key: string, start: number, stop: number): Promise<{ value: string; score: number }[]> };
   /** A failure of a command on the queue, as the `CliError` to throw. */
   failure(error: unknown): CliError;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function openQueue({ url, name, prefix, timeoutMs }: QueueAddress):
   queue.on('error', () => {}); // likewise surfaced by the command
   return {
     queue,
+    client,
     failure,
     async close() {
       await queue.close().catch(() => {});

@@ -95,10 +95,13 @@ function json(bytes: Buffer): unknown {
   }
 }
 
-/** `200 received`, `401 invalid_signature`, `no answer (ECONNREFUSED)`. */
+/** `200 received`, `202 queued`, `401 invalid_signature: Invalid signature`, `no answer (ECONNREFUSED)`. */
 function describeAnswer({ status, response, error }: Attempt): string {
   if (status === null) return `no answer (${error ?? 'unknown error'})`;
   const body = (typeof response === 'object' && response !== null ? response : {}) as Record<string, unknown>;
-  const what = body['duplicate'] === true ? 'duplicate' : body['ignored'] === true ? 'ignored' : body['received'] === true ? 'received' : body['code'];
-  return typeof what === 'string' ? `${status} ${what}` : String(status);
+  const outcome = ['queued', 'duplicate', 'superseded', 'ignored'].find((name) => body[name] === true) ?? (body['received'] === true ? 'received' : undefined);
+  if (outcome !== undefined) return `${status} ${outcome}`;
+  const { code, error: message } = body;
+  if (typeof code !== 'string') return String(status);
+  return typeof message === 'string' ? `${status} ${code}: ${message.replace(/\s+/g, ' ').trim()}` : `${status} ${code}`;
 }

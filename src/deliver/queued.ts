@@ -1,5 +1,5 @@
 import { DeliveryContext } from '../context.js';
-import { queueUnavailable } from '../errors.js';
+import { queueUnavailable, WebhookError } from '../errors.js';
 import { dispatch, type HandlerRegistry, type HandlerRunner } from '../handlers.js';
 import { parseJson, validate, type EventValidator } from '../pipeline.js';
 import type { DeliveryQueue, ProcessResult, StoredDelivery } from '../queue/types.js';
@@ -24,7 +24,8 @@ export function deliverQueued(queue: DeliveryQueue, rememberMs: number): Deliver
         rememberMs,
       });
     } catch (cause) {
-      throw queueUnavailable(cause);
+      // A queue's own queue_unavailable says why (src/queue/clients.ts); anything else it threw is wrapped in one.
+      throw cause instanceof WebhookError && cause.code === 'queue_unavailable' ? cause : queueUnavailable(cause);
     }
     return { result: { outcome: stored === 'duplicate' ? 'duplicate' : 'queued', event }, runs: [] };
   };

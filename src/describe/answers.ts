@@ -25,7 +25,8 @@ const MEANING: { readonly [Code in WebhookErrorCode]: string } = {
   handler_failed: 'a handler threw or rejected (nothing of it is sent back)',
   misconfigured: 'the receiver is misconfigured: a body parser ran first and kept no raw copy, or the secret resolver failed',
   store_unavailable: 'the dedupe store is unreachable; nothing was processed',
-  queue_unavailable: 'queued mode: the queue did not acknowledge the delivery in time (it may still land; a copy adds no second job)',
+  queue_unavailable: 'queued mode: the queue did not acknowledge the delivery in time; it may still be stored (a retry adds no second job)',
+  no_handler: 'queued mode, worker only: no handler of the worker matches the event (never an answer)',
 };
 
 /** Headers some statuses always carry. */
@@ -50,8 +51,8 @@ export interface AnswerScope {
   readonly ordered: boolean;
 }
 
-/** Codes no single delivery endpoint answers with: a request for another path never reaches it. */
-const NEVER = new Set<WebhookErrorCode>(['not_found']);
+/** Codes no single delivery endpoint answers with: a request for another path never reaches it; a worker's own failure. */
+const NEVER = new Set<WebhookErrorCode>(['not_found', 'no_handler']);
 
 function applicable(code: WebhookErrorCode, scope: AnswerScope): boolean {
   if (NEVER.has(code)) return false;

@@ -1,3 +1,4 @@
+import type { AdapterApi } from '../adapter-api.js';
 import type { IncomingHeaders } from '../request.js';
 
 // Queued mode's seam, free of any queue library: the receiver stores a delivery here instead of
@@ -29,6 +30,11 @@ export interface DeliveryQueue {
    * takes too long) when the queue cannot take it: the sender is answered 503 and retries.
    */
   enqueue(delivery: QueuedDelivery): Promise<'queued' | 'duplicate'>;
+  /**
+   * Optional: called once by each receiver the queue is given to, with the way to report trouble
+   * that no request carries (Redis lost between deliveries) to its `onError` and logger.
+   */
+  attach?(receiver: Pick<AdapterApi, 'report'>): void;
 }
 
 /** What a worker took out of the queue: the stored part of a `QueuedDelivery`. */

@@ -8,14 +8,15 @@ export interface DeliveryFacts {
 
 /**
  * A pino-style logger: pino itself, a pino child logger, or anything with `warn(obj, msg)` and
- * `error(obj, msg)`. Rejections (4xx) are logged with `warn`, failures (5xx) with `error`.
+ * `error(obj, msg)`. Rejections (4xx) are logged with `warn`, failures (5xx) with `error`; a queued
+ * mode worker adds a `warn` per failed attempt and, when the logger has `info`, a line once ready.
  */
 export interface WebhookLogger {
   /** Rejections (4xx). */
   warn(record: WebhookLogRecord, message: string): unknown;
   /** Failures (5xx). */
   error(record: WebhookLogRecord, message: string): unknown;
-  /** What is no fault but worth a line (a superseded delivery); called when the logger has it. */
+  /** Facts that are no failure, called when the logger has it: a superseded delivery, a worker ready and where it listens, a dead letter kept. */
   info?(record: WebhookInfoRecord, message: string): unknown;
 }
 
@@ -43,6 +44,11 @@ export interface WebhookLogRecord {
   issues?: readonly PayloadIssue[];
   /** For a 5xx: the error, its cause(s) attached (pino's `err` serializer prints the chain). */
   err?: WebhookError;
+  /** A queued mode worker's failed attempt: which one, of how many, the wait before the next, the handlers' messages. */
+  attempt?: number;
+  attempts?: number;
+  retryInMs?: number;
+  errors?: readonly string[];
 }
 
 export function logError(logger: WebhookLogger, error: WebhookError, facts: DeliveryFacts = {}): void {

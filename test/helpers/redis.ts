@@ -68,6 +68,8 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Keep an append-only file in this directory, fsynced as given (`always` loses nothing acknowledged). */
   aof?: { dir: string; fsync: 'always' | 'everysec' };
+  /** This port, where a client already waits for it; default a free one. */
+  port?: number;
 }
 
 /** Every server still running, killed if the test process exits without stopping them. */
@@ -118,12 +120,12 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a private redis-server on a free port (a few tries, in case another process takes the port first). */
-export async function startRedisServer({ aof }: RedisServerOptions = {}): Promise<RedisServer> {
+export async function startRedisServer({ aof, port: given }: RedisServerOptions = {}): Promise<RedisServer> {
   const persistence = aof === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', aof.fsync, '--dir', aof.dir];
   let child: ChildProcess | undefined;
   let port = 0;
-  for (let attempt = 1; child === undefined; attempt++) {
-    port = await freePort();
+  for (let attempt = given === undefined ? 1 : 3; child === undefined; attempt++) {
+    port = given ?? (await freePort());
     try {
       child = await spawnRedis(port, persistence);
     } catch (error) {

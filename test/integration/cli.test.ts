@@ -187,7 +187,7 @@ describe('send', () => {
       env: { AICOMMERCE_WEBHOOK_SECRET: secret },
     });
     expect(code).toBe(0);
-    expect(stdout).toMatch(/attempt 1 .* 500 handler_failed .*\n {2}attempt 2 .* 200 received .*\ndelivered on attempt 2\n$/);
+    expect(stdout).toMatch(/attempt 1 .* 500 handler_failed: Webhook handler failed .*\n {2}attempt 2 .* 200 received .*\ndelivered on attempt 2\n$/);
     expect(seen).toHaveLength(2);
   });
 

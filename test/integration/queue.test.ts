@@ -39,7 +39,12 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
   async function setup(options: Omit<ReceiverOptions, 'schemas' | 'queue'> = {}, queueOptions: Partial<BullMQDeliveryQueueOptions> = {}) {
     current = await openTestQueue(redis.url);
     const { queue } = current;
-    const webhooks = createWebhookReceiver({ secret, ...options, queue: new BullMQDeliveryQueue({ queue, retry: fastRetry, ...queueOptions }) });
+    // The worker's records (one per failed attempt, its ready line) land here rather than on the console.
+    const logs: { level: string; record: Record<string, unknown>; message: string }[] = [];
+    const logger = Object.fromEntries(
+      ['warn', 'error', 'info'].map((level) => [level, (record: Record<string, unknown>, message: string) => void logs.push({ level, record, message })]),
+    ) as unknown as NonNullable<ReceiverOptions['logger']>;
+    const webhooks = createWebhookReceiver({ secret, logger, ...options, queue: new BullMQDeliveryQueue({ queue, retry: fastRetry, ...queueOptions }) });
     const errors: WebhookError[] = [];
     webhooks.onError((error) => void errors.push(error));
     const server = http.createServer(express().use(WEBHOOK_PATH, webhooks.middleware()));
@@ -49,7 +54,7 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
       workers.push(worker);
       return worker;
     };
-    return { webhooks, queue, errors, post, work };
+    return { webhooks, queue, errors, logs, post, work };
   }
 
   const postDelivery = async (post: (body: string, headers: Record<string, string>) => request.Test, { body, headers }: { body: string; headers: Record<string, string> }) => {
@@ -89,26 +94,39 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     expect(await queue.getJobCountByTypes('waiting', 'active', 'completed', 'delayed', 'failed')).toBe(1);
   });
 
-  it('a copy that comes after the job completed adds no job either (completed jobs are the dedupe record)', async () => {
+  it('a copy that comes after the job completed adds no job either: the job is gone, its deduplication key recognises the copy', async () => {
     const { queue, post, webhooks, work } = await setup();
     let runs = 0;
     webhooks.on('chat.message.received', () => void runs++);
     work();
     const { body, headers } = messageDelivery();
     expect((await post(body, headers)).status).toBe(202);
-    await expect.poll(() => queue.getJobCounts('completed'), { timeout: 10_000, message: 'the job completes' }).toEqual({ completed: 1 });
+    await expect.poll(() => runs).toBe(1);
+    await expect.poll(() => queue.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 0, active: 0, completed: 0 });
     expect((await post(body, headers)).status).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await queue.getJobCounts('waiting', 'active', 'completed')).toEqual({ waiting: 0, active: 0, completed: 1 });
+    expect(await queue.getJobCounts('waiting', 'active', 'completed', 'delayed')).toEqual({ waiting: 0, active: 0, completed: 0, delayed: 0 });
     expect(runs).toBe(1);
   });
 
-  it('keeps completed jobs for twice the tolerance (every moment a copy could still pass the freshness check) and failed ones until removed', async () => {
+  it('removes a job once done, keeps its deduplication key for twice the tolerance (every moment a copy could still pass the freshness check), one stack per dead letter, dead letters until removed', async () => {
     const { queue, post } = await setup({ tolerance: 120 });
     await postDelivery(post, messageDelivery());
     const [job] = await queue.getJobs(['waiting']);
-    expect(job!.opts.removeOnComplete).toEqual({ age: 240 });
-    expect(job!.opts.removeOnFail).toBe(false);
+    expect(job!.opts).toMatchObject({ removeOnComplete: true, removeOnFail: false, stackTraceLimit: 1, deduplication: { id: job!.id, ttl: 240_000 } });
+    const ttl = await current!.client.pTTL(`bull:${current!.name}:de:${job!.id}`);
+    expect(ttl).toBeGreaterThan(239_000);
+    expect(ttl).toBeLessThanOrEqual(240_000);
+  });
+
+  it('keepFailed bounds the dead letters as BullMQ’s removeOnFail; a wrong one is refused at creation', async () => {
+    const { queue, post } = await setup({}, { keepFailed: { age: 86_400, count: 1_000 } });
+    await postDelivery(post, messageDelivery());
+    const [job] = await queue.getJobs(['waiting']);
+    expect(job!.opts.removeOnFail).toEqual({ age: 86_400, count: 1_000 });
+    for (const keepFailed of [{}, { age: -1 }, { count: Number.NaN }, null]) {
+      expect(() => new BullMQDeliveryQueue({ queue, keepFailed: keepFailed as never })).toThrow(/keepFailed must be/);
+    }
   });
 
   it.each([
@@ -160,12 +178,11 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
       if (context.attempt < 3) throw new Error('the database is down');
     });
     await postDelivery(post, messageDelivery());
-    work();
-    await expect.poll(() => queue.getJobCounts('completed'), { timeout: 10_000, message: 'the job completes' }).toEqual({ completed: 1 });
-    expect(await queue.getJobCounts('completed', 'failed')).toEqual({ completed: 1, failed: 0 });
+    const completed: string[][] = [];
+    work({}).on('completed', (job) => void completed.push(job.data.done ?? []));
+    await expect.poll(() => completed).toEqual([['chat.message.received#1']]);
+    expect(await queue.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({ completed: 0, failed: 0, waiting: 0, delayed: 0 });
     expect(runs).toEqual({ steady: 1, flaky: 3, attempts: [1, 2, 3] });
-    const [job] = await queue.getJobs(['completed']);
-    expect(job!.data.done).toEqual(['chat.message.received#1']);
   });
 
   it('a handler that always throws: the job ends in the failed set after its last attempt, onError hears handler_failed once, and a retry after the fix completes it', async () => {
@@ -191,8 +208,8 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
 
     fixed = true;
     await job!.retry('failed');
-    await expect.poll(() => queue.getJobCounts('completed'), { timeout: 10_000, message: 'the retried job completes' }).toEqual({ completed: 1 });
-    expect(runs).toBe(attempts + 1);
+    await expect.poll(() => runs).toBe(attempts + 1);
+    await expect.poll(() => queue.getJobCounts('completed', 'failed', 'waiting', 'active')).toEqual({ completed: 0, failed: 0, waiting: 0, active: 0 });
     expect(errors).toHaveLength(1);
   });
 
@@ -271,10 +288,13 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     expect(() => createWebhookReceiver({ secret, queue: {} as never })).toThrow(/queue must be a DeliveryQueue/);
     expect(() => new BullMQDeliveryQueue({ queue: current!.queue, enqueueTimeout: 0 })).toThrow(/enqueueTimeout/);
     expect(() => new BullMQDeliveryQueue({ queue: current!.queue, retry: { maxDelayMs: 10, baseDelayMs: 100 } })).toThrow(/maxDelayMs/);
+    // @ts-expect-error -- only a receiver is accepted, at compile time too
     expect(() => createWebhookWorker({}, { connection: current!.client })).toThrow(/createWebhookReceiver/);
     const failFast = await connectClient(redis.url);
     try {
-      expect(() => createWebhookWorker(createWebhookReceiver({ secret }), { connection: failFast })).toThrow(/disableOfflineQueue: true/);
+      const withHandler = createWebhookReceiver({ secret });
+      withHandler.on('chat.message.received', () => {});
+      expect(() => createWebhookWorker(withHandler, { connection: failFast })).toThrow(/disableOfflineQueue: true/);
     } finally {
       await failFast.close();
     }
@@ -305,7 +325,10 @@ describeRedis('queued mode when Redis is unreachable', () => {
       const down = await post(during);
       const elapsed = performance.now() - started;
       expect(down.status).toBe(503);
-      expect(down.body).toEqual({ error: 'Delivery queue unavailable: the delivery was not acknowledged in time; retry later', code: 'queue_unavailable' });
+      expect(down.body).toEqual({
+        error: 'Delivery not acknowledged by the queue within 500 ms; it may still be stored (a retry adds no second job)',
+        code: 'queue_unavailable',
+      });
       expect(down.headers['retry-after']).toBe('5');
       expect(elapsed).toBeLessThan(1_500);
       expect(errors.map((e) => e.code)).toContain('queue_unavailable');
@@ -337,7 +360,10 @@ describeRedis('queued mode when Redis is unreachable', () => {
       const down = await post(during);
       const elapsed = performance.now() - started;
       expect(down.status).toBe(503);
-      expect(down.body).toEqual({ error: 'Delivery queue unavailable: the delivery was not acknowledged in time; retry later', code: 'queue_unavailable' });
+      expect(down.body).toEqual({
+        error: 'Delivery not acknowledged by the queue: Redis is unreachable (The client is offline); it may still be stored (a retry adds no second job)',
+        code: 'queue_unavailable',
+      });
       expect(elapsed).toBeLessThan(2_000); // the client's own failure, well before the 10 s timeout
       const unavailable = errors.find((e) => e.code === 'queue_unavailable');
       expect(unavailable).toBeDefined();
@@ -364,8 +390,12 @@ describeRedis('the worker when Redis goes away', () => {
       await worker.waitUntilReady();
       await server.stop();
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      expect(errors.map((e) => e.code)).toEqual(['queue_unavailable']);
-      expect(errors[0]!.message).toBe('The webhook worker lost its queue connection');
+      // One from the worker, one from the receiver's queue (both on this Redis), each with where and why.
+      const where = `127.0.0.1:${server.port}/0`;
+      expect(errors.map((e) => `${e.code}: ${e.message}`).sort()).toEqual([
+        `queue_unavailable: The delivery queue: Redis at ${where} is unreachable (Socket closed unexpectedly); retrying`,
+        `queue_unavailable: The webhook worker: Redis at ${where} is unreachable (Socket closed unexpectedly); retrying`,
+      ]);
 
       await server.start();
       const { body, headers } = createDelivery('product.added', sampleEvents['product.added'], { secret });
