@@ -2,7 +2,7 @@ import type { WebhookError } from './errors.js';
 import type { HandlerRegistry } from './handlers.js';
 import type { Answer } from './http/answers.js';
 import type { Settings } from './options.js';
-import type { StoredJob } from './deliver/queued.js';
+import type { StoredJob, StoredOrder } from './deliver/queued.js';
 import type { ProcessResult, StoredDelivery } from './queue/types.js';
 import type { Reporter } from './report.js';
 import type { HttpRequest } from './request.js';
@@ -16,8 +16,10 @@ export interface AdapterApi {
   readonly settings: Settings;
   /** One HTTP request the whole way; resolves to the answer to write, never rejects. Every rejection is reported already. */
   answer(request: HttpRequest): Promise<Answer>;
-  /** Queued mode's worker side: a stored delivery, checked again, through its pending handlers. */
-  process(delivery: StoredDelivery, job: StoredJob): Promise<ProcessResult>;
+  /** Queued mode's worker side: a stored delivery, checked again, its entity held (latest wins), through its pending handlers. */
+  process(delivery: StoredDelivery, job: StoredJob, order: StoredOrder | undefined): Promise<ProcessResult>;
+  /** How long a delivery is remembered inline (twice the tolerance): what a worker's order marks add their retry horizon to. */
+  readonly rememberMs: number;
   /** The one reporting path, for failures no answer carries (a worker's dead letter, a store that failed after the answer). */
   report(error: WebhookError, facts: DeliveryFacts): WebhookError;
   readonly handlers: HandlerRegistry;

@@ -50,7 +50,9 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     registerAdapterApi(this, {
       settings,
       answer: (request) => exchange(request, receiving),
-      process: (delivery, job) => runStored(delivery, job, { validators: this.#validators, handlers: this.#handlers, runHandler: reporter.runHandler }),
+      process: (delivery, job, order) =>
+        runStored(delivery, job, { validators: this.#validators, handlers: this.#handlers, runHandler: reporter.runHandler, orderKeys, report }, order),
+      rememberMs: settings.rememberMs,
       report,
       handlers: this.#handlers,
       reporter,

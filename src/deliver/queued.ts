@@ -1,8 +1,12 @@
 import { DeliveryContext } from '../context.js';
-import { queueUnavailable, WebhookError } from '../errors.js';
+import { queueUnavailable, storeUnavailable, WebhookError } from '../errors.js';
+import type { KnownEvent } from '../events.js';
 import { dispatch, type HandlerRegistry, type HandlerRunner } from '../handlers.js';
 import { parseJson, validate, type EventValidator } from '../pipeline.js';
 import type { DeliveryQueue, ProcessResult, StoredDelivery } from '../queue/types.js';
+import type { Held, OrderStore } from '../stores/types.js';
+import type { DeliveryFacts } from '../telemetry/logger.js';
+import { holdEntity, orderKeyOf, type OrderKey } from './order.js';
 import { currentTraceCarrier, runWithTraceCarrier } from '../telemetry/propagation.js';
 import type { Deliver } from './types.js';
 
@@ -42,25 +46,46 @@ export interface WorkerSide {
   readonly validators: ReadonlyMap<string, EventValidator>;
   readonly handlers: HandlerRegistry;
   readonly runHandler: HandlerRunner;
+  /** Latest wins: event name → entity key function. */
+  readonly orderKeys: ReadonlyMap<string, OrderKey<KnownEvent>>;
+  readonly report: (error: WebhookError, facts: DeliveryFacts) => unknown;
+}
+
+/** Where a worker keeps the latest-wins marks (the queue's Redis), and for how long. */
+export interface StoredOrder {
+  readonly store: OrderStore;
+  /** As long as an older delivery could still run: the retry horizon and twice the tolerance. */
+  readonly retainMs: number;
 }
 
 /**
- * Worker side: the stored delivery is validated again (it may have waited through a deploy), then
- * the handlers not yet done run concurrently. Throws a `WebhookPayloadError` when it no longer
- * matches its schema.
+ * Worker side: the stored delivery is validated again (it may have waited through a deploy), its
+ * entity held (latest wins), then the handlers not yet done run concurrently. Throws a
+ * `WebhookPayloadError` when it no longer matches its schema.
  */
-export function runStored(delivery: StoredDelivery, job: StoredJob, { validators, handlers, runHandler }: WorkerSide): Promise<ProcessResult> {
-  return runWithTraceCarrier(delivery.trace, async () => {
-    const validated = validate(parseJson(delivery.body), validators, false);
-    if (!validated.known) return { event: validated.event, done: job.done, failures: [] };
+export function runStored(delivery: StoredDelivery, job: StoredJob, side: WorkerSide, order: StoredOrder | undefined): Promise<ProcessResult> {
+  return runWithTraceCarrier(delivery.trace, async (): Promise<ProcessResult> => {
+    const validated = validate(parseJson(delivery.body), side.validators, false);
+    if (!validated.known) return { status: 'ran', event: validated.event, done: job.done, failures: [] };
     const { event } = validated;
-    const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id);
-    const pending = handlers.for(event.event).filter((registration) => !job.done.includes(registration.key));
-    const runs = await dispatch(pending, event, context, runHandler);
-    return {
-      event,
-      done: [...job.done, ...runs.filter((run) => run.ok).map((run) => run.registration.key)],
-      failures: runs.filter((run) => !run.ok).map((run) => run.error),
-    };
+    const orderKey = orderKeyOf(side.orderKeys, event);
+    const held = orderKey === undefined || order === undefined ? undefined : await holdEntity(order.store, orderKey, event);
+    if (held === 'superseded' || held === 'busy') return { status: held, orderKey, event, done: job.done, failures: [] };
+
+    const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id, orderKey);
+    const pending = side.handlers.for(event.event).filter((registration) => !job.done.includes(registration.key));
+    const runs = await dispatch(pending, event, context, side.runHandler);
+    const failures = runs.filter((run) => !run.ok).map((run) => run.error);
+    if (held !== undefined) await settleHold(held, failures.length === 0, order!.retainMs, side, { event: event.event, deliveryId: job.id });
+    return { status: 'ran', orderKey, event, done: [...job.done, ...runs.filter((run) => run.ok).map((run) => run.registration.key)], failures };
   });
+}
+
+/** Applied when every handler is done, released otherwise; the store's trouble is reported, and the job's result stands. */
+async function settleHold(held: Held, applied: boolean, retainMs: number, side: WorkerSide, facts: DeliveryFacts): Promise<void> {
+  try {
+    await (applied ? held.applied(retainMs) : held.release());
+  } catch (cause) {
+    side.report(storeUnavailable(`Order store failed to ${applied ? 'record' : 'release'} an entity`, cause), facts);
+  }
 }

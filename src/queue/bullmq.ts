@@ -1,11 +1,10 @@
 import type { ConnectionOptions, JobsOptions, KeepJobs, Queue } from 'bullmq';
-import type { AdapterApi } from '../adapter-api.js';
 import { WebhookError } from '../errors.js';
 import { describeConnection, explainRedisError, redisTrouble, refuseUnusableClient } from './clients.js';
 import { BACKOFF_TYPE, type CappedBackoff, type DeliveryJobData } from './job.js';
 import { outageReporter } from './outage.js';
 import { attemptsFor, resolveRetry, type RetryPolicy } from './retry.js';
-import type { DeliveryQueue, QueuedDelivery } from './types.js';
+import type { DeliveryQueue, QueuedDelivery, QueueReports } from './types.js';
 
 // Queued mode on BullMQ, the receiver's side: one job per delivery (job id = delivery id), removed
 // once its handlers are done; a copy is recognised by BullMQ's own deduplication key, kept as long
@@ -41,7 +40,7 @@ export class BullMQDeliveryQueue implements DeliveryQueue {
   readonly #attempts: number;
   readonly #backoff: CappedBackoff;
   readonly #removeOnFail: KeepJobs | false;
-  readonly #receivers = new Set<Pick<AdapterApi, 'report'>>();
+  readonly #receivers = new Set<QueueReports>();
 
   constructor({ queue, enqueueTimeout = 3_000, retry, keepFailed }: BullMQDeliveryQueueOptions) {
     if (typeof (queue as Partial<Queue> | undefined)?.add !== 'function') throw new TypeError('BullMQDeliveryQueue: pass { queue }, a BullMQ Queue');
@@ -62,7 +61,7 @@ export class BullMQDeliveryQueue implements DeliveryQueue {
   }
 
   /** Called by each receiver this queue is given to: where trouble that no request carries is reported. */
-  attach(receiver: Pick<AdapterApi, 'report'>): void {
+  attach(receiver: QueueReports): void {
     this.#receivers.add(receiver);
   }
 

@@ -15,6 +15,8 @@ export interface DeliveryJobData {
   trace?: Record<string, string>;
   /** Keys of the handlers that already succeeded (`'<pattern>#<n>'`): a retry runs only the others. */
   done?: string[];
+  /** How often it waited for its entity (latest wins): those starts were no attempts. */
+  waits?: number;
 }
 
 export type DeliveryJob = Job<DeliveryJobData, void, string>;

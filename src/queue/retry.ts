@@ -36,3 +36,10 @@ export function resolveRetry(policy: RetryPolicy = {}): Required<RetryPolicy> {
   if (resolved.maxDelayMs < resolved.baseDelayMs) throw new TypeError('retry.maxDelayMs must be at least retry.baseDelayMs');
   return resolved;
 }
+
+/** The longest a delivery can wait through all its retries: every wait at its longest. */
+export function retryHorizonMs(attempts: number, baseDelayMs: number, maxDelayMs: number): number {
+  let total = 0;
+  for (let retry = 1; retry < attempts; retry++) total += cappedDelay(retry, baseDelayMs, maxDelayMs);
+  return total;
+}

@@ -1,4 +1,5 @@
-import type { AdapterApi } from '../adapter-api.js';
+import type { WebhookError } from '../errors.js';
+import type { DeliveryFacts } from '../telemetry/logger.js';
 import type { IncomingHeaders } from '../request.js';
 
 // Queued mode's seam, free of any queue library: the receiver stores a delivery here instead of
@@ -23,6 +24,11 @@ export interface QueuedDelivery {
   readonly rememberMs: number;
 }
 
+/** Where a queue reports the trouble no request carries (Redis lost between requests): the receiver's one report(). */
+export interface QueueReports {
+  report(error: WebhookError, facts: DeliveryFacts): unknown;
+}
+
 /** Where queued mode stores deliveries. `enqueue` resolves only once the delivery is durably stored. */
 export interface DeliveryQueue {
   /**
@@ -34,7 +40,7 @@ export interface DeliveryQueue {
    * Optional: called once by each receiver the queue is given to, with the way to report trouble
    * that no request carries (Redis lost between deliveries) to its `onError` and logger.
    */
-  attach?(receiver: Pick<AdapterApi, 'report'>): void;
+  attach?(receiver: QueueReports): void;
 }
 
 /** What a worker took out of the queue: the stored part of a `QueuedDelivery`. */
@@ -48,6 +54,13 @@ export interface StoredDelivery {
 
 /** One run of a stored delivery's handlers, for the worker to settle the job with. */
 export interface ProcessResult {
+  /**
+   * `ran`: the pending handlers ran (see `failures`); `superseded`: a newer delivery of its entity
+   * was applied, nothing ran; `busy`: another job holds its entity, nothing ran (the job waits).
+   */
+  readonly status: 'ran' | 'superseded' | 'busy';
+  /** The entity key (latest wins), when its event has one. */
+  readonly orderKey?: string | undefined;
   /** The keys of the handlers that have now succeeded, with those done in earlier attempts. */
   readonly done: readonly string[];
   /** What the handlers that ran this time threw; empty when they all succeeded. */

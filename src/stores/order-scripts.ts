@@ -29,3 +29,11 @@ return 1`;
 
 /** The script's answer as a `HoldResult` status. */
 export const HOLD_STATUS = ['superseded', 'busy', 'held'] as const;
+
+/** KEYS[1] the entity; ARGV token, lease (ms). Extends the hold while it is still this token's: 1, else 0. */
+export const RENEW_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'h') ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'u', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2]))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
