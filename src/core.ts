@@ -6,6 +6,7 @@ import type { IncomingHeaders } from './request.js';
 import type { ProcessResult, StoredDelivery } from './queue/types.js';
 import type { DeliveryFacts } from './telemetry/logger.js';
 import type { BodyInput } from './signature.js';
+import type { EarlyRequest } from './inspector/source.js';
 
 // The receiver's surface as the adapters (src/http/*) and the other subpaths see it. It lives apart
 // from receiver.ts so that the layout reads top-down: the receiver builds adapters, adapters only
@@ -38,8 +39,8 @@ export interface ReceiverCore {
    * reported to `onError`.
    */
   receive(input: ReceiveInput): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>>;
-  /** Reports a rejection made by an adapter (405, 413 …), or a worker's failure, and returns it. */
-  reject(error: WebhookError): WebhookError;
+  /** Reports a rejection made by an adapter (405, 413 …), or a worker's failure, and returns it; `request` is for the inspector. */
+  reject(error: WebhookError, request?: EarlyRequest): WebhookError;
   /**
    * Queued mode's worker side: validates a stored delivery again (it may have waited through a
    * deploy) and runs its handlers, but for those already `done` in an earlier attempt. Throws a

@@ -35,6 +35,8 @@ import { describeSettings, openAPIDocument } from './describe/openapi.js';
 import type { OpenAPIDocument, OpenAPIOptions } from './describe/types.js';
 import { DeliveryObserver, type HandlerRunner } from './telemetry/observer.js';
 import { currentTraceCarrier, runWithTraceCarrier } from './telemetry/propagation.js';
+import { InspectorFeed, inspectorSource } from './inspector/feed.js';
+import { createInspector, type Inspector, type InspectorOptions } from './inspector/index.js';
 
 export type EventHandler<Event> = (event: Event, context: DeliveryContext) => unknown;
 export type ErrorObserver = (error: WebhookError) => unknown;
@@ -73,6 +75,9 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   readonly #core: ReceiverCore;
   /** Spans, metrics and logs (src/telemetry/): every delivery passes through it. */
   readonly #observer: DeliveryObserver;
+  // Inspector feed (src/inspector/feed.ts): records deliveries only while an inspector is mounted.
+  readonly #feed = new InspectorFeed((name) => this.#registrationsFor(name));
+  readonly #runHandler: HandlerRunner;
 
   constructor(options: ReceiverOptions<SchemaMap> = {}) {
     this.#settings = resolveSettings(options);
@@ -83,11 +88,16 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
       this.#schemas.set(name, eventValidator(envelopeSchemaFor(name, schema)));
     }
     this.#observer = new DeliveryObserver(this.#settings.logger, (name) => this.#schemas.has(name));
+    this.#runHandler = this.#feed.runner(this.#observer.runHandler); // inspector feed
     const pipeline = (input: ReceiveInput) => this.#receive(input);
+    const observed = (input: ReceiveInput) => this.#observer.observe(input, pipeline);
     this.#core = {
       settings: this.#settings,
-      receive: (input) => this.#observer.observe(input, pipeline),
-      reject: (error) => this.#observer.rejected(this.#report(error)),
+      receive: (input) => (this.#feed.active ? this.#feed.observe(input, observed) : observed(input)), // inspector feed
+      reject: (error, request) => {
+        if (this.#feed.active) this.#feed.rejected(error, request); // inspector feed
+        return this.#observer.rejected(this.#report(error));
+      },
       process: (delivery, job) => runWithTraceCarrier(delivery.trace, () => this.#process(delivery, job)),
       fail: (error, facts) => {
         this.#observer.log(this.#report(error), facts);
@@ -168,6 +178,17 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 
   /**
+   * A local page that lists the deliveries this receiver answers, live, with why each was refused,
+   * and replays, samples and fixtures: node middleware with a Fetch handler as `.fetch`. Recording
+   * starts here (nothing is recorded before); loopback clients only; throws under NODE_ENV=production
+   * unless `allowInProduction`. See docs/inspector.md.
+   */
+  inspector(options: InspectorOptions = {}): Inspector {
+    const source = inspectorSource({ feed: this.#feed, settings: this.#settings, eventNames: [...this.#schemas.keys()], receive: this.#core.receive });
+    return createInspector(source, options);
+  }
+
+  /**
    * JSON Schema 2020-12 of each whole delivery (envelope and `data`), by event name, generated from
    * the zod schemas. (Keyed by `string`: a type that follows `Schemas` would change how receivers of
    * different schemas relate, which the framework adapters rely on.)
@@ -231,13 +252,15 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 
   /** The step after freshness, one seam with two sides: inline (claim, run the handlers, commit or release) or queued (enqueue). */
-  #deliver(validated: Validated, { body, headers = {}, url }: ReceiveInput, text: string): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
+  #deliver(validated: Validated, input: ReceiveInput, text: string): ReceiveResult<unknown> | Promise<ReceiveResult<unknown>> {
     if (!validated.known) return { outcome: 'ignored', event: validated.event };
     const { event } = validated;
+    const { body, headers = {}, url } = input;
     const context = new DeliveryContext(body, headers, url);
+    if (this.#feed.active) this.#feed.link(input, context); // inspector feed
     if (this.#settings.queue !== undefined) return this.#enqueue(event, text, context, this.#settings.queue);
     if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
-    const failures = runHandlers(this.#handlersFor(event.event), event, context, this.#observer.runHandler);
+    const failures = runHandlers(this.#handlersFor(event.event), event, context, this.#runHandler);
     return isThenable(failures)
       ? Promise.resolve(failures).then((f) => this.#outcome(f, event))
       : this.#outcome(failures, event);
@@ -255,7 +278,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     if (claim.status === 'duplicate') return { outcome: 'duplicate', event };
     if (claim.status === 'in_flight') throw this.#fail(new WebhookError('in_flight', 'This delivery is being processed by another request'));
 
-    const failures = await runHandlers(this.#handlersFor(event.event), event, context, this.#observer.runHandler);
+    const failures = await runHandlers(this.#handlersFor(event.event), event, context, this.#runHandler);
     try {
       await (failures === undefined ? claim.commit(this.#settings.rememberMs) : claim.release());
     } catch (cause) {
@@ -298,7 +321,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const registrations = this.#registrationsFor(event.event);
     const pending = job.done.length === 0 ? registrations : registrations.filter((r) => !job.done.includes(r.key));
     // The inline dispatch, once per handler: each one's own outcome is what the job records.
-    const outcomes = await Promise.all(pending.map((r) => runHandlers([r.handler as EventHandler<unknown>], event, context, this.#observer.runHandler)));
+    const outcomes = await Promise.all(pending.map((r) => runHandlers([r.handler as EventHandler<unknown>], event, context, this.#runHandler)));
     const done = [...job.done];
     const failures: unknown[] = [];
     outcomes.forEach((failed, index) => (failed === undefined ? done.push(pending[index]!.key) : failures.push(...failed)));

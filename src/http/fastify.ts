@@ -31,7 +31,7 @@ export const fastifyWebhooks: FastifyPluginCallback<FastifyWebhooksOptions> = (i
   instance.removeAllContentTypeParsers(); // for this context only: every type reaches the one below
   instance.addContentTypeParser('*', (request, _payload, parsed) => {
     // The socket's own bytes, whatever a parent's preParsing hook made of the payload stream.
-    readBody(request.raw, core.settings, (error, body) => (error === undefined ? parsed(null, body) : parsed(core.reject(error))));
+    readBody(request.raw, core.settings, (error, body) => (error === undefined ? parsed(null, body) : parsed(core.reject(error, request.raw))));
   });
   instance.setErrorHandler((error: Error, _request, reply) => {
     // Not about the delivery (e.g. a parent's auth hook): the app's own error handler answers it.
@@ -43,7 +43,7 @@ export const fastifyWebhooks: FastifyPluginCallback<FastifyWebhooksOptions> = (i
     // 405 and 415 before a byte of the body is read, as the other adapters answer them.
     onRequest(request, _reply, next) {
       const error = checkRequestHead(request.method, request.headers['content-type'], request.headers['content-encoding']);
-      next(error === undefined ? undefined : core.reject(error));
+      next(error === undefined ? undefined : core.reject(error, request.raw));
     },
     async handler(request, reply) {
       try {

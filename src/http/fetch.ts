@@ -13,13 +13,14 @@ export function createFetchHandler(core: ReceiverCore): FetchHandler {
       return toResponse(answerForError(notFound()));
     }
     const headError = checkRequestHead(request.method, request.headers.get('content-type'), request.headers.get('content-encoding'));
-    if (headError !== undefined) return toResponse(answerForError(core.reject(headError)));
+    const early = () => ({ method: request.method, url: new URL(request.url).pathname, headers: Object.fromEntries(request.headers) }); // for the inspector
+    if (headError !== undefined) return toResponse(answerForError(core.reject(headError, early())));
 
     let body: Uint8Array;
     try {
       body = await readBody(request, settings);
     } catch (error) {
-      return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error))));
+      return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error), early())));
     }
     const headers: IncomingHeaders = Object.fromEntries(request.headers);
     const { pathname, search } = new URL(request.url);

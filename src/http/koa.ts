@@ -35,13 +35,14 @@ export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
   return async function aicommerceWebhooks(ctx, next) {
     if (settings.path !== undefined && normalizePath(ctx.path) !== settings.path) return void (await next());
     const headError = checkRequestHead(ctx.method, ctx.req.headers['content-type'], ctx.req.headers['content-encoding']);
-    if (headError !== undefined) return answer(ctx, answerForError(core.reject(headError)));
+    const early = { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers }; // for the inspector
+    if (headError !== undefined) return answer(ctx, answerForError(core.reject(headError, early)));
 
     let body: BodyInput;
     try {
       body = await bodyOf(ctx, settings);
     } catch (error) {
-      return answer(ctx, answerForError(core.reject(error as WebhookError)));
+      return answer(ctx, answerForError(core.reject(error as WebhookError, early)));
     }
     try {
       const result = await core.receive({ body, signature: ctx.req.headers['x-webhook-signature'], headers: ctx.req.headers, url: ctx.originalUrl });

@@ -24,10 +24,11 @@ export function createNodeMiddleware(core: ReceiverCore): NodeMiddleware {
       return write(req, res, answerForError(notFound()));
     }
     const headError = checkRequestHead(req.method, req.headers['content-type'], req.headers['content-encoding']);
-    if (headError !== undefined) return write(req, res, answerForError(core.reject(headError)));
+    const early = () => ({ method: req.method, url: (req as FrameworkRequest).originalUrl ?? req.url, headers: req.headers }); // for the inspector
+    if (headError !== undefined) return write(req, res, answerForError(core.reject(headError, early())));
 
     readBody(req as FrameworkRequest, settings, (error, body) => {
-      if (error !== undefined) return write(req, res, answerForError(core.reject(error)));
+      if (error !== undefined) return write(req, res, answerForError(core.reject(error, early())));
       deliver(core, req as FrameworkRequest, res, body!);
     });
   };
