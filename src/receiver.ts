@@ -77,7 +77,6 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   readonly #observer: DeliveryObserver;
   // Inspector feed (src/inspector/feed.ts): records deliveries only while an inspector is mounted.
   readonly #feed = new InspectorFeed((name) => this.#registrationsFor(name));
-  readonly #runHandler: HandlerRunner;
 
   constructor(options: ReceiverOptions<SchemaMap> = {}) {
     this.#settings = resolveSettings(options);
@@ -88,7 +87,6 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
       this.#schemas.set(name, eventValidator(envelopeSchemaFor(name, schema)));
     }
     this.#observer = new DeliveryObserver(this.#settings.logger, (name) => this.#schemas.has(name));
-    this.#runHandler = this.#feed.runner(this.#observer.runHandler); // inspector feed
     const pipeline = (input: ReceiveInput) => this.#receive(input);
     const observed = (input: ReceiveInput) => this.#observer.observe(input, pipeline);
     this.#core = {
@@ -257,16 +255,16 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const { event } = validated;
     const { body, headers = {}, url } = input;
     const context = new DeliveryContext(body, headers, url);
-    if (this.#feed.active) this.#feed.link(input, context); // inspector feed
+    const run = this.#feed.active ? this.#feed.runnerFor(input, this.#observer.runHandler) : this.#observer.runHandler; // inspector feed
     if (this.#settings.queue !== undefined) return this.#enqueue(event, text, context, this.#settings.queue);
-    if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe);
-    const failures = runHandlers(this.#handlersFor(event.event), event, context, this.#runHandler);
+    if (this.#settings.dedupe !== undefined) return this.#deliverOnce(event, context, this.#settings.dedupe, run);
+    const failures = runHandlers(this.#handlersFor(event.event), event, context, run);
     return isThenable(failures)
       ? Promise.resolve(failures).then((f) => this.#outcome(f, event))
       : this.#outcome(failures, event);
   }
 
-  async #deliverOnce(event: KnownEvent, context: DeliveryContext, store: DedupeStore): Promise<ReceiveResult<unknown>> {
+  async #deliverOnce(event: KnownEvent, context: DeliveryContext, store: DedupeStore, run: HandlerRunner): Promise<ReceiveResult<unknown>> {
     let claim;
     try {
       claim = await store.claim(context.id);
@@ -278,7 +276,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     if (claim.status === 'duplicate') return { outcome: 'duplicate', event };
     if (claim.status === 'in_flight') throw this.#fail(new WebhookError('in_flight', 'This delivery is being processed by another request'));
 
-    const failures = await runHandlers(this.#handlersFor(event.event), event, context, this.#runHandler);
+    const failures = await runHandlers(this.#handlersFor(event.event), event, context, run);
     try {
       await (failures === undefined ? claim.commit(this.#settings.rememberMs) : claim.release());
     } catch (cause) {
@@ -321,7 +319,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     const registrations = this.#registrationsFor(event.event);
     const pending = job.done.length === 0 ? registrations : registrations.filter((r) => !job.done.includes(r.key));
     // The inline dispatch, once per handler: each one's own outcome is what the job records.
-    const outcomes = await Promise.all(pending.map((r) => runHandlers([r.handler as EventHandler<unknown>], event, context, this.#runHandler)));
+    const outcomes = await Promise.all(pending.map((r) => runHandlers([r.handler as EventHandler<unknown>], event, context, this.#observer.runHandler)));
     const done = [...job.done];
     const failures: unknown[] = [];
     outcomes.forEach((failed, index) => (failed === undefined ? done.push(pending[index]!.key) : failures.push(...failed)));

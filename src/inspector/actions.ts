@@ -143,7 +143,7 @@ type Envelope = { event: string; [field: string]: unknown };
 /** The envelope to replay (or save as a fixture), or why the delivery cannot be. */
 export function replayable(entry: Entry, what = 'replayed'): Envelope | string {
   if (entry.body === undefined) return `Its body was never read (it was refused before that), so it cannot be ${what}.`;
-  if (entry.truncated) return `Only the start of its body was kept (it is larger than maxBodyBytes), so it cannot be ${what}.`;
+  if (entry.truncatedFrom !== undefined) return `Only the start of its body was kept (it is larger than maxBodyBytes), so it cannot be ${what}.`;
   const envelope = envelopeOf(entry.record);
   if (envelope === undefined || typeof envelope.event !== 'string') return `Its body is not a JSON object with an event name, so it cannot be ${what}.`;
   return envelope as Envelope;

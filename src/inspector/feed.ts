@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import type { DeliveryContext } from '../context.js';
 import type { ReceiveInput, ReceiveResult } from '../core.js';
 import type { WebhookError } from '../errors.js';
 import { answerForResult } from '../http/exchange.js';
@@ -7,7 +6,8 @@ import type { Settings } from '../options.js';
 import { keysFor } from '../pipeline.js';
 import type { RequestInfo } from '../request.js';
 import type { BodyInput } from '../signature.js';
-import { asWebhookError, factsOfError, factsOfResult } from '../telemetry/facts.js';
+import { DeliveryContext } from '../context.js';
+import { asWebhookError, factsOfError } from '../telemetry/facts.js';
 import { outcomeOfStatus } from '../telemetry/names.js';
 import type { HandlerRunner } from '../telemetry/observer.js';
 import type { DeliveryRecord, EarlyRequest, HandlerRun, InspectorSource, RecordOutcome } from './source.js';
@@ -27,69 +27,119 @@ export interface HandlerRegistration {
   readonly handler: unknown;
 }
 
-interface RunSlot {
-  key: string;
-  pattern: string;
-  name: string;
-  ok: boolean;
-  error?: unknown;
-  ms: number;
+type Registrations = (event: string) => readonly HandlerRegistration[];
+
+/**
+ * One handler's run as the hot path leaves it: the n-th handler of its delivery, and how it went.
+ * Which registration that was is looked up only when the page reads it.
+ */
+class RunSlot implements HandlerRun {
+  ok = true;
+  error: unknown = undefined;
+  ms = 0;
+  readonly #registrations: Registrations;
+  readonly #event: unknown;
+  readonly #index: number;
+  readonly #handler: unknown;
+  #registration: HandlerRegistration | undefined;
+
+  /** `event` is the event's name (the record must not keep the parsed delivery alive). */
+  constructor(registrations: Registrations, event: unknown, index: number, handler: unknown) {
+    this.#registrations = registrations;
+    this.#event = event;
+    this.#index = index;
+    this.#handler = handler;
+  }
+
+  /** Records the failure; returns the error to rethrow. */
+  failed(started: number, error: unknown): unknown {
+    this.ms = performance.now() - started;
+    this.ok = false;
+    this.error = error;
+    return error;
+  }
+
+  get key(): string {
+    return this.#lookup()?.key ?? '?';
+  }
+
+  get pattern(): string {
+    return this.#lookup()?.pattern ?? '?';
+  }
+
+  get name(): string {
+    return typeof this.#handler === 'function' ? this.#handler.name : '';
+  }
+
+  /** The delivery's handlers run in registration order, so the n-th run is the n-th matching registration. */
+  #lookup(): HandlerRegistration | undefined {
+    const name = this.#event;
+    if (this.#registration !== undefined || typeof name !== 'string') return this.#registration;
+    const registrations = this.#registrations(name);
+    const at = registrations[this.#index];
+    return (this.#registration = at?.handler === this.#handler ? at : registrations.find((r) => r.handler === this.#handler));
+  }
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> => typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 
-const elapsed = (since: number): number => Math.round((performance.now() - since) * 100) / 100;
+/** Where a recorded delivery's input carries the list its handler runs go to. */
+const RUNS = Symbol('inspector handler runs');
+
+/** The input the pipeline runs with while a delivery is recorded: the caller's own fields, and its runs. */
+interface TrackedInput extends ReceiveInput {
+  readonly [RUNS]: RunSlot[];
+}
 
 export class InspectorFeed {
-  readonly #listeners = new Set<Listener>();
-  /** A delivery's input, then its DeliveryContext (see `link`) → the handler runs of that delivery. */
-  readonly #runs = new WeakMap<object, RunSlot[]>();
-  readonly #registrations: (event: string) => readonly HandlerRegistration[];
+  #listeners: readonly Listener[] = [];
+  readonly #registrations: Registrations;
   /** True while some inspector listens: the only thing the receiver checks when none does. */
   active = false;
 
-  constructor(registrations: (event: string) => readonly HandlerRegistration[]) {
+  constructor(registrations: Registrations) {
     this.#registrations = registrations;
   }
 
   subscribe(listener: Listener): () => void {
-    this.#listeners.add(listener);
+    this.#listeners = [...this.#listeners, listener];
     this.active = true;
     return () => {
-      this.#listeners.delete(listener);
-      this.active = this.#listeners.size > 0;
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+      this.active = this.#listeners.length > 0;
     };
   }
 
   /** Runs one delivery through `run` (the observed pipeline) and records how it ended. */
   observe(input: ReceiveInput, run: Run): Result | Promise<Result> {
-    const at = Date.now();
     const started = performance.now();
     const runs: RunSlot[] = [];
-    this.#runs.set(input, runs);
-    const end = (result: Result | undefined, error: unknown): void =>
-      this.#emit(new PipelineRecord(at, elapsed(started), input, runs, result, result === undefined ? asWebhookError(error) : undefined));
+    const tracked: TrackedInput = { body: input.body, signature: input.signature, headers: input.headers, url: input.url, [RUNS]: runs };
     let settled;
     try {
-      settled = run(input);
+      settled = run(tracked);
     } catch (error) {
-      end(undefined, error);
+      this.#end(started, input, runs, undefined, error);
       throw error;
     }
     if (!isThenable(settled)) {
-      end(settled, undefined);
+      this.#end(started, input, runs, settled, undefined);
       return settled;
     }
     return settled.then(
       (result) => {
-        end(result, undefined);
+        this.#end(started, input, runs, result, undefined);
         return result;
       },
       (error: unknown) => {
-        end(undefined, error);
+        this.#end(started, input, runs, undefined, error);
         throw error;
       },
     );
+  }
+
+  #end(started: number, input: ReceiveInput, runs: readonly RunSlot[], result: Result | undefined, error: unknown): void {
+    this.#emit(new PipelineRecord(started, performance.now() - started, input, runs, result, result === undefined ? asWebhookError(error) : undefined));
   }
 
   /** A rejection an adapter made before the pipeline ran (405, 415, 413 …). */
@@ -97,56 +147,33 @@ export class InspectorFeed {
     this.#emit(earlyRecord(error, request));
   }
 
-  /** Ties a delivery's DeliveryContext to its input, so that its handler runs land in its record. */
-  link(input: ReceiveInput, context: DeliveryContext): void {
-    const runs = this.#runs.get(input);
-    if (runs !== undefined) this.#runs.set(context, runs);
-  }
-
-  /** `inner`, timed into the delivery's record while an inspector listens. */
-  runner(inner: HandlerRunner): HandlerRunner {
+  /** The handler runner for the delivery `input` is: `inner`, timed into its record when it is being recorded. */
+  runnerFor(input: ReceiveInput, inner: HandlerRunner): HandlerRunner {
+    const runs = (input as Partial<TrackedInput>)[RUNS];
+    if (runs === undefined) return inner;
     return (handler, event, context) => {
-      const runs = this.active ? this.#runs.get(context) : undefined;
-      if (runs === undefined) return inner(handler, event, context);
-      const slot = this.#slot(handler, event, runs);
+      const slot = new RunSlot(this.#registrations, (event as { event?: unknown } | null)?.event, runs.length, handler);
       runs.push(slot);
       const started = performance.now();
-      const failed = (error: unknown): never => {
-        slot.ms = elapsed(started);
-        slot.ok = false;
-        slot.error = error;
-        throw error;
-      };
       let result;
       try {
         result = inner(handler, event, context);
       } catch (error) {
-        return failed(error);
+        throw slot.failed(started, error);
       }
       if (!isThenable(result)) {
-        slot.ms = elapsed(started);
+        slot.ms = performance.now() - started;
         return result;
       }
-      return Promise.resolve(result).then((value) => {
-        slot.ms = elapsed(started);
-        return value;
-      }, failed);
-    };
-  }
-
-  /** The registration behind `handler` (the first one not yet run, should one function be registered twice). */
-  #slot(handler: unknown, event: unknown, runs: readonly RunSlot[]): RunSlot {
-    const name = (event as { event?: unknown } | null)?.event;
-    const registration =
-      typeof name === 'string'
-        ? this.#registrations(name).find((r) => r.handler === handler && !runs.some((run) => run.key === r.key))
-        : undefined;
-    return {
-      key: registration?.key ?? '?',
-      pattern: registration?.pattern ?? '?',
-      name: typeof handler === 'function' ? handler.name : '',
-      ok: true,
-      ms: 0,
+      return Promise.resolve(result).then(
+        (value) => {
+          slot.ms = performance.now() - started;
+          return value;
+        },
+        (error: unknown) => {
+          throw slot.failed(started, error);
+        },
+      );
     };
   }
 
@@ -163,31 +190,33 @@ export class InspectorFeed {
 }
 
 /**
- * A delivery that went through the pipeline. Its event name and id are read only when the page
- * asks (they cost a hash and perhaps a parse), by the same rules logs and spans use.
+ * A delivery that went through the pipeline. Its id and, for a rejection, its event name are
+ * worked out only when the page asks (they cost a hash and perhaps a parse), by the rules logs and
+ * spans use. It keeps the body, not the parsed delivery: a record lives for `limit` deliveries, and
+ * what it holds is copied by every garbage collection it survives.
  */
 class PipelineRecord implements DeliveryRecord {
   readonly method = undefined;
+  readonly at: number;
   readonly url: string | undefined;
   readonly headers: DeliveryRecord['headers'];
   readonly body: BodyInput;
   readonly outcome: RecordOutcome;
   readonly status: number;
   readonly handlers: readonly HandlerRun[];
-  readonly #input: ReceiveInput;
-  readonly #result: Result | undefined;
+  /** The event name of a delivery that passed, read at once (a string). */
+  readonly #passed: string | undefined;
   #facts: { event?: string; deliveryId?: string } | undefined;
 
   constructor(
-    readonly at: number,
+    started: number,
     readonly durationMs: number,
     input: ReceiveInput,
     runs: readonly RunSlot[],
     result: Result | undefined,
     readonly error: WebhookError | undefined,
   ) {
-    this.#input = input;
-    this.#result = result;
+    this.at = performance.timeOrigin + started; // one clock read for both
     this.url = input.url;
     const signature = input.signature;
     this.headers = input.headers ?? (signature === undefined ? {} : { 'x-webhook-signature': typeof signature === 'string' ? signature : [...signature] });
@@ -195,6 +224,8 @@ class PipelineRecord implements DeliveryRecord {
     this.status = result !== undefined ? answerForResult(result).status : error!.status;
     this.outcome = result !== undefined ? result.outcome : outcomeOfStatus(this.status);
     this.handlers = runs;
+    const name = (result?.event as { event?: unknown } | undefined)?.event;
+    this.#passed = result === undefined ? undefined : typeof name === 'string' ? name : '';
   }
 
   get event(): string | undefined {
@@ -206,13 +237,16 @@ class PipelineRecord implements DeliveryRecord {
   }
 
   #factsOf(): { event?: string; deliveryId?: string } {
-    return (this.#facts ??= this.#result !== undefined ? factsOfResult(this.#input, this.#result) : factsOfError(this.#input, this.error!));
+    if (this.#passed === undefined) return (this.#facts ??= factsOfError({ body: this.body, signature: undefined }, this.error!));
+    // As factsOfResult (src/telemetry/facts.ts) has it: the id handlers see, an event name of at most 256 characters.
+    const deliveryId = new DeliveryContext(this.body, {}, undefined).id;
+    return (this.#facts ??= this.#passed.length <= 256 && this.#passed !== '' ? { deliveryId, event: this.#passed } : { deliveryId });
   }
 }
 
 function earlyRecord(error: WebhookError, request: EarlyRequest | undefined): DeliveryRecord {
   return {
-    at: Date.now(),
+    at: performance.timeOrigin + performance.now(),
     durationMs: 0,
     method: request?.method,
     url: request?.url,

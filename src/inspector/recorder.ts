@@ -11,15 +11,14 @@ export interface Entry {
   readonly record: DeliveryRecord;
   /** The body as kept: whole, or its first `maxBodyBytes` bytes. */
   readonly body: BodyInput | undefined;
-  /** Its size as received, in bytes. */
-  readonly bodyBytes: number;
-  readonly truncated: boolean;
+  /** Its size as received, in bytes, when only its start was kept. */
+  readonly truncatedFrom: number | undefined;
 }
 
 export class Recorder {
   readonly #ring: (Entry | undefined)[];
   readonly #maxBodyBytes: number;
-  readonly #watchers = new Set<(entry: Entry) => void>();
+  #watchers: readonly ((entry: Entry) => void)[] = [];
   #next = 1;
 
   constructor(limit: number, maxBodyBytes: number) {
@@ -30,13 +29,15 @@ export class Recorder {
   add(record: DeliveryRecord): Entry {
     const seq = this.#next++;
     const body = record.body;
-    const bodyBytes = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     let entry: Entry;
-    if (bodyBytes <= this.#maxBodyBytes) {
-      entry = { seq, record, body, bodyBytes, truncated: false };
+    // A string's UTF-8 size is at most 3 bytes a UTF-16 unit: most bodies need no count.
+    const max = this.#maxBodyBytes;
+    if (body === undefined || (typeof body === 'string' ? body.length * 3 <= max || Buffer.byteLength(body) <= max : body.byteLength <= max)) {
+      entry = { seq, record, body, truncatedFrom: undefined };
     } else {
-      const kept = Buffer.from(bytesOf(body!).subarray(0, this.#maxBodyBytes));
-      entry = { seq, record: withBody(record, kept), body: kept, bodyBytes, truncated: true };
+      const bytes = bytesOf(body);
+      const kept = Buffer.from(bytes.subarray(0, max));
+      entry = { seq, record: withBody(record, kept), body: kept, truncatedFrom: bytes.byteLength };
     }
     this.#ring[seq % this.#ring.length] = entry;
     for (const watcher of this.#watchers) watcher(entry);
@@ -60,8 +61,8 @@ export class Recorder {
 
   /** Calls `watcher` with each entry as it is added. */
   watch(watcher: (entry: Entry) => void): () => void {
-    this.#watchers.add(watcher);
-    return () => void this.#watchers.delete(watcher);
+    this.#watchers = [...this.#watchers, watcher];
+    return () => void (this.#watchers = this.#watchers.filter((w) => w !== watcher));
   }
 }
 

@@ -48,14 +48,16 @@ export interface DetailView extends SummaryView {
 const HIDDEN_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key']);
 export const HIDDEN = '(hidden by the inspector)';
 
+const hundredths = (ms: number): number => Math.round(ms * 100) / 100;
+
 export function summaryOf(entry: Entry, context: ExplainContext): SummaryView {
   const { record } = entry;
   const explanation = explain(record, context);
   const action = record.headers[ACTION_HEADER];
   return {
     seq: entry.seq,
-    at: record.at,
-    durationMs: record.durationMs,
+    at: Math.round(record.at),
+    durationMs: hundredths(record.durationMs),
     method: record.method ?? null,
     url: record.url ?? null,
     event: record.event ?? null,
@@ -88,7 +90,7 @@ export function detailOf(entry: Entry, context: ExplainContext): DetailView {
       pattern: run.pattern,
       name: run.name,
       ok: run.ok,
-      ms: run.ms,
+      ms: hundredths(run.ms),
       error: run.ok ? null : messageOf(run.error),
       stack: !run.ok && run.error instanceof Error && typeof run.error.stack === 'string' ? run.error.stack : null,
     })),
@@ -101,15 +103,17 @@ export function detailOf(entry: Entry, context: ExplainContext): DetailView {
 }
 
 function claimedEvent(entry: Entry): string | null {
-  if (entry.body === undefined || entry.truncated) return null;
+  if (entry.body === undefined || entry.truncatedFrom !== undefined) return null;
   const event = envelopeOf(entry.record)?.event;
   return typeof event === 'string' ? event.slice(0, 256) : null;
 }
 
 /** The body pretty-printed when it is JSON, as text when it is UTF-8, as hex when it is neither. */
-function bodyView({ body, bodyBytes, truncated }: Entry): DetailView['body'] {
+function bodyView({ body, truncatedFrom }: Entry): DetailView['body'] {
   if (body === undefined) return { kind: 'none', text: '', bytes: 0, truncated: false };
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const truncated = truncatedFrom !== undefined;
+  const bodyBytes = truncatedFrom ?? bytes.byteLength;
   if (!isUtf8(bytes) && !truncated) return { kind: 'binary', text: hexDump(bytes), bytes: bodyBytes, truncated };
   const text = bytes.toString('utf8');
   try {

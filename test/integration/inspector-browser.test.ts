@@ -230,6 +230,13 @@ describe('the inspector page', () => {
     }
   });
 
+  it('takes a screenshot for the docs (before the hostile deliveries below)', async () => {
+    await open(seqs['invalid']!);
+    await page.locator('#list-pane').evaluate((pane) => void (pane.scrollTop = 0));
+    await mkdir(outputDir, { recursive: true });
+    await page.screenshot({ path: `${outputDir}/inspector.png` });
+  });
+
   it('renders a body with <script> as text, and opens no dialog', async () => {
     const hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">';
     const row = await rowAfter(() => sender.send('chat.message.received', { ...data, message: hostile }));
@@ -295,10 +302,4 @@ describe('the inspector page', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('takes a screenshot for the docs', async () => {
-    await open(seqs['invalid']!);
-    await page.locator('#list-pane').evaluate((pane) => void (pane.scrollTop = 0));
-    await mkdir(outputDir, { recursive: true });
-    await page.screenshot({ path: `${outputDir}/inspector.png` });
-  });
 });
