@@ -200,7 +200,7 @@ class PipelineRecord implements DeliveryRecord {
   readonly at: number;
   readonly url: string | undefined;
   readonly headers: DeliveryRecord['headers'];
-  readonly body: BodyInput;
+  readonly body: BodyInput | undefined;
   readonly outcome: RecordOutcome;
   readonly status: number;
   readonly handlers: readonly HandlerRun[];
@@ -220,7 +220,8 @@ class PipelineRecord implements DeliveryRecord {
     this.url = input.url;
     const signature = input.signature;
     this.headers = input.headers ?? (signature === undefined ? {} : { 'x-webhook-signature': typeof signature === 'string' ? signature : [...signature] });
-    this.body = input.body;
+    // receive() given something other than raw bytes (a parsed object) was refused as misconfigured: no body to show.
+    this.body = typeof input.body === 'string' || input.body instanceof Uint8Array ? input.body : undefined;
     this.status = result !== undefined ? answerForResult(result).status : error!.status;
     this.outcome = result !== undefined ? result.outcome : outcomeOfStatus(this.status);
     this.handlers = runs;
@@ -237,6 +238,7 @@ class PipelineRecord implements DeliveryRecord {
   }
 
   #factsOf(): { event?: string; deliveryId?: string } {
+    if (this.body === undefined) return {};
     if (this.#passed === undefined) return (this.#facts ??= factsOfError({ body: this.body, signature: undefined }, this.error!));
     // As factsOfResult (src/telemetry/facts.ts) has it: the id handlers see, an event name of at most 256 characters.
     const deliveryId = new DeliveryContext(this.body, {}, undefined).id;

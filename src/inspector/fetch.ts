@@ -6,8 +6,12 @@ import { json, route, STREAM_HEADERS, type InspectorState } from './routes.js';
 // runtime gives one (Deno.serve's info, Bun.serve's server); when none says, the request is
 // refused, unless allowRemote.
 
-/** What Deno.serve (its `info`) or Bun.serve (its `server`) pass as a fetch handler's second argument. */
+/**
+ * Who sent the request: what Deno.serve (its `info`) or Bun.serve (its `server`) pass as a fetch
+ * handler's second argument, or the address itself (e.g. from Hono's `getConnInfo(c).remote.address`).
+ */
 export type InspectorFetchInfo =
+  | { readonly clientAddress: string | undefined }
   | { readonly remoteAddr: { readonly hostname: string } }
   | { requestIP(request: Request): { readonly address: string } | null };
 
@@ -19,6 +23,7 @@ export type ClientAddress = (request: Request) => string | undefined;
 function addressFrom(request: Request, info: InspectorFetchInfo | undefined, clientAddress: ClientAddress | undefined): string | undefined {
   if (clientAddress !== undefined) return clientAddress(request);
   if (info === undefined || info === null || typeof info !== 'object') return undefined;
+  if ('clientAddress' in info) return typeof info.clientAddress === 'string' ? info.clientAddress : undefined;
   if ('remoteAddr' in info && typeof info.remoteAddr?.hostname === 'string') return info.remoteAddr.hostname;
   if ('requestIP' in info && typeof info.requestIP === 'function') return info.requestIP(request)?.address;
   return undefined;

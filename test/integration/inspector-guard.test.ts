@@ -112,7 +112,7 @@ describe('the Fetch handler, which sees no socket', () => {
     expect((await webhooks.inspector({ allowRemote: true }).fetch(page())).status).toBe(200);
   });
 
-  it('uses clientAddress, or the runtime’s own second argument (Deno.serve info, Bun.serve server)', async () => {
+  it('uses clientAddress, or its second argument (Deno.serve info, Bun.serve server, or the address itself)', async () => {
     const webhooks = createWebhookReceiver({ secret });
     const told = (address: string) => webhooks.inspector({ clientAddress: () => address });
     expect((await told('127.0.0.1').fetch(page())).status).toBe(200);
@@ -123,6 +123,9 @@ describe('the Fetch handler, which sees no socket', () => {
     expect((await inspector.fetch(page(), { remoteAddr: { hostname: '192.0.2.10' } })).status).toBe(403);
     expect((await inspector.fetch(page(), { requestIP: () => ({ address: '::ffff:127.0.0.1' }) })).status).toBe(200);
     expect((await inspector.fetch(page(), { requestIP: () => null })).status).toBe(403);
+    expect((await inspector.fetch(page(), { clientAddress: '127.0.0.1' })).status).toBe(200);
+    expect((await inspector.fetch(page(), { clientAddress: '203.0.113.7' })).status).toBe(403);
+    expect((await inspector.fetch(page(), { clientAddress: undefined })).status).toBe(403);
     expect((await told('127.0.0.1').fetch(page('attacker.example'))).status).toBe(403);
   });
 
