@@ -78,6 +78,10 @@ describe('why a delivery was refused, in words', () => {
     const malformed = await last();
     expect(malformed.explanation.summary).toBe('malformed signature header');
     expect(malformed.explanation.details[0]).toContain('(scheme sha1)');
+    await post(body, { 'content-type': 'application/json', 'x-webhook-signature': 'sha256=abc' });
+    expect((await last()).explanation.details[0]).toBe('Expected sha256= and 64 hex digits; got "sha256=abc" (3 characters after sha256=).');
+    await post(body, { 'content-type': 'application/json', 'x-webhook-signature': 'v'.repeat(100) });
+    expect((await last()).explanation.details[0]).toBe(`Expected sha256= and 64 hex digits; got "${'v'.repeat(80)}…".`);
     await expect(webhooks.receive({ body, signature: [signPayload(body, secret), signPayload(body, secret)] })).rejects.toThrow();
     expect((await last()).explanation.summary).toBe('the x-webhook-signature header was sent 2 times');
     await post(body, { 'content-type': 'application/json', 'x-webhook-signature': signPayload(body, 'another') });

@@ -55,6 +55,8 @@ describe('the inspector answers loopback clients only', () => {
     const { port } = await serve();
     expect((await get(port, '/inspector/')).status).toBe(200);
     expect((await get(port, '/inspector/api/deliveries')).status).toBe(200);
+    expect((await get(port, '/inspector/api/deliveries?fresh=1')).status).toBe(200);
+    expect(await get(port, '/inspector/', { method: 'HEAD' })).toEqual({ status: 200, body: '' });
   });
 
   it.skipIf(externalAddress === undefined)('refuses a request whose socket comes from a non-loopback address', async () => {
