@@ -13,14 +13,13 @@ export function createFetchHandler(core: ReceiverCore): FetchHandler {
       return toResponse(answerForError(notFound()));
     }
     const headError = checkRequestHead(request.method, request.headers.get('content-type'), request.headers.get('content-encoding'));
-    const early = () => ({ method: request.method, url: new URL(request.url).pathname, headers: Object.fromEntries(request.headers) }); // for the inspector
-    if (headError !== undefined) return toResponse(answerForError(core.reject(headError, early())));
+    if (headError !== undefined) return toResponse(answerForError(core.reject(headError, early(request))));
 
     let body: Uint8Array;
     try {
       body = await readBody(request, settings);
     } catch (error) {
-      return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error), early())));
+      return toResponse(answerForError(core.reject(error instanceof WebhookError ? error : bodyUnreadable(error), early(request))));
     }
     const headers: IncomingHeaders = Object.fromEntries(request.headers);
     const { pathname, search } = new URL(request.url);
@@ -33,6 +32,9 @@ export function createFetchHandler(core: ReceiverCore): FetchHandler {
     }
   };
 }
+
+/** The request line and headers of a request refused before its body, for the inspector. */
+const early = (request: Request) => ({ method: request.method, url: new URL(request.url).pathname, headers: Object.fromEntries(request.headers) });
 
 const bodyUnreadable = (cause: unknown): WebhookError =>
   new WebhookError('incomplete_body', 'The request body could not be read', { cause });

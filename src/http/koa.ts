@@ -35,14 +35,13 @@ export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
   return async function aicommerceWebhooks(ctx, next) {
     if (settings.path !== undefined && normalizePath(ctx.path) !== settings.path) return void (await next());
     const headError = checkRequestHead(ctx.method, ctx.req.headers['content-type'], ctx.req.headers['content-encoding']);
-    const early = { method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers }; // for the inspector
-    if (headError !== undefined) return answer(ctx, answerForError(core.reject(headError, early)));
+    if (headError !== undefined) return answer(ctx, answerForError(core.reject(headError, early(ctx))));
 
     let body: BodyInput;
     try {
       body = await bodyOf(ctx, settings);
     } catch (error) {
-      return answer(ctx, answerForError(core.reject(error as WebhookError, early)));
+      return answer(ctx, answerForError(core.reject(error as WebhookError, early(ctx))));
     }
     try {
       const result = await core.receive({ body, signature: ctx.req.headers['x-webhook-signature'], headers: ctx.req.headers, url: ctx.originalUrl });
@@ -52,6 +51,9 @@ export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
     }
   };
 }
+
+/** The request line and headers of a request refused before its body, for the inspector. */
+const early = (ctx: KoaContext) => ({ method: ctx.method, url: ctx.originalUrl, headers: ctx.req.headers });
 
 /** The raw copy a Koa body parser left, or the stream read with the limit and timeout. */
 function bodyOf(ctx: KoaContext, settings: Settings): Promise<BodyInput> {

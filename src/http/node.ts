@@ -24,15 +24,17 @@ export function createNodeMiddleware(core: ReceiverCore): NodeMiddleware {
       return write(req, res, answerForError(notFound()));
     }
     const headError = checkRequestHead(req.method, req.headers['content-type'], req.headers['content-encoding']);
-    const early = () => ({ method: req.method, url: (req as FrameworkRequest).originalUrl ?? req.url, headers: req.headers }); // for the inspector
-    if (headError !== undefined) return write(req, res, answerForError(core.reject(headError, early())));
+    if (headError !== undefined) return write(req, res, answerForError(core.reject(headError, early(req))));
 
     readBody(req as FrameworkRequest, settings, (error, body) => {
-      if (error !== undefined) return write(req, res, answerForError(core.reject(error, early())));
+      if (error !== undefined) return write(req, res, answerForError(core.reject(error, early(req))));
       deliver(core, req as FrameworkRequest, res, body!);
     });
   };
 }
+
+/** The request line and headers of a request refused before its body, for the inspector. */
+const early = (req: IncomingMessage) => ({ method: req.method, url: (req as FrameworkRequest).originalUrl ?? req.url, headers: req.headers });
 
 /** Runs the pipeline and answers; with no promise in between when the pipeline had nothing to wait for. */
 function deliver(core: ReceiverCore, req: FrameworkRequest, res: ServerResponse, body: BodyInput): void {
