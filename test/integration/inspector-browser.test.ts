@@ -65,6 +65,10 @@ beforeAll(async () => {
   });
   await page.goto(`${origin}/webhooks/inspector`);
   await page.locator('#live.live').waitFor({ timeout: 5000 });
+  // One delivery first, untimed: the first one also pays for compiling the code it runs, in the
+  // server and in the page, which on a busy machine (the whole suite at once) can take a second.
+  await sender.send('product.added', sampleEvents['product.added']);
+  await page.locator('#list tbody tr').first().waitFor({ timeout: 10_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -81,11 +85,12 @@ const topSeq = (): Promise<number> => page.evaluate(() => Number(document.queryS
  * long the row took to show after the answer (the inspector's part: the send's own time is the
  * receiver's, and on a shared machine the first one includes its warm-up).
  */
-async function rowAfter(send: () => Promise<unknown>, ms = 1000) {
+async function rowAfter(send: () => Promise<unknown>) {
   const before = await topSeq();
   await send();
   const started = performance.now();
-  await page.waitForFunction((seq) => Number(document.querySelector('#list tbody tr')?.dataset['seq'] ?? 0) > seq, before, { timeout: ms });
+  // Waited for longer than the second the rows are held to (below), so that a slow one fails there, with its time.
+  await page.waitForFunction((seq) => Number(document.querySelector('#list tbody tr')?.dataset['seq'] ?? 0) > seq, before, { timeout: 10_000 });
   const elapsed = performance.now() - started;
   const row = page.locator('#list tbody tr').first();
   return {
@@ -98,7 +103,8 @@ async function rowAfter(send: () => Promise<unknown>, ms = 1000) {
   };
 }
 
-async function open(seq: number): Promise<void> {
+async function open(seq: number | undefined): Promise<void> {
+  if (seq === undefined) throw new Error('that delivery was never listed (see the first test)');
   await page.locator(`#list tbody tr[data-seq="${seq}"]`).click();
   await page.locator('#detail h2').filter({ hasText: `#${seq} ` }).waitFor();
 }
@@ -121,7 +127,7 @@ describe('the inspector page', () => {
     expect(invalid.reason).toMatch(/^field data\.product\.id: /);
     seqs['invalid'] = invalid.seq;
 
-    for (const row of [valid, forged, stale, invalid]) expect(row.elapsed).toBeLessThan(1000);
+    expect([valid, forged, stale, invalid].map((row) => row.elapsed).filter((ms) => ms >= 1000)).toEqual([]);
   });
 
   it('shows why in the detail, each handler with its error, and a delivery refused before its body', async () => {
@@ -142,7 +148,7 @@ describe('the inspector page', () => {
   it('replays a delivery as a fresh one, and its handler runs again', async () => {
     const before = runs.filter((run) => run.event === 'chat.message.received').length;
     const original = runs.find((run) => run.event === 'chat.message.received')!;
-    await open(seqs['valid']!);
+    await open(seqs['valid']);
     expect(await page.locator('#replay-rules').textContent()).toMatch(/SHA-256 of its body \(dedupe\).*more than 5 min from now \(freshness\)/);
     const replayed = await rowAfter(() => page.locator('#replay').click());
     expect(replayed).toMatchObject({ status: 200, code: 'handled' });
@@ -182,7 +188,7 @@ describe('the inspector page', () => {
   });
 
   it('saves a delivery as a fixture that createDelivery tests accept, and its test snippet passes', async () => {
-    await open(seqs['valid']!);
+    await open(seqs['valid']);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#fixture').click()]);
     const fileName = download.suggestedFilename();
     expect(fileName).toMatch(/^chat\.message\.received-[0-9a-f]{8}\.json$/);
@@ -214,12 +220,12 @@ describe('the inspector page', () => {
       "import { createWebhookReceiver } from 'aicommerce-webhooks';\nexport const handled: unknown[] = [];\nexport const webhooks = createWebhookReceiver();\nwebhooks.on('chat.message.received', (event) => void handled.push(event.data));\n",
     );
     expect(snippet).toContain("import { expect, test } from 'vitest';");
-    await writeFile(`${dir}/snippet.test.ts`, snippet.replace("from 'vitest'", "from './shim.js'"));
+    await writeFile(`${dir}/snippet.ts`, snippet.replace("from 'vitest'", "from './shim.js'")); // not *.test.ts: the suite would run it
     const previous = process.env['AICOMMERCE_WEBHOOK_SECRET'];
     process.env['AICOMMERCE_WEBHOOK_SECRET'] = 'whsec_snippet';
     try {
       const { handled } = (await import(`${dir}/webhooks.ts`)) as { handled: unknown[] };
-      await import(`${dir}/snippet.test.ts`);
+      await import(`${dir}/snippet.ts`);
       const { tests } = (await import(`${dir}/shim.ts`)) as { tests: (() => Promise<void>)[] };
       expect(tests).toHaveLength(1);
       await tests[0]!();
@@ -231,7 +237,7 @@ describe('the inspector page', () => {
   });
 
   it('takes a screenshot for the docs (before the hostile deliveries below)', async () => {
-    await open(seqs['invalid']!);
+    await open(seqs['invalid']);
     await page.locator('#list-pane').evaluate((pane) => void (pane.scrollTop = 0));
     await page.mouse.move(0, 0); // no row under the pointer
     await mkdir(outputDir, { recursive: true });
