@@ -40,7 +40,7 @@ const BY_CODE: Record<WebhookErrorCode, Explainer> = {
   invalid_json: (record) => explainJson(record),
   invalid_payload: (record) => explainPayload(record),
   unknown_event: (record) =>
-    said('schema', `no schema for event ${quote(record.event ?? eventInBody(record))}, and the receiver rejects unknown events`, "unknownEvents: 'reject' is set; add the event with createWebhookReceiver({ schemas }), or ignore unknown events."),
+    said('schema', `no schema for event ${quote(record.event ?? '?')}, and the receiver rejects unknown events`, "unknownEvents: 'reject' is set; add the event with createWebhookReceiver({ schemas }), or ignore unknown events."),
   incomplete_body: () => said('body', 'the client closed the connection before the whole body arrived'),
   not_found: (record) => said('path', `${quote(record.url ?? '?')} is not the receiver's path`, "The receiver's path option limits it to one path; other paths get 404 (or next())."),
   method_not_allowed: (record) => said('method', `method ${record.method ?? '?'}: webhooks are delivered with POST`),
@@ -104,9 +104,9 @@ function describeHeader(value: string): string {
 }
 
 function explainStale(record: DeliveryRecord, toleranceMs: number | undefined): Explanation {
-  const timestamp = envelopeOf(record)?.timestamp;
-  const tolerance = toleranceMs === undefined ? '' : ` (tolerance ${duration(toleranceMs)})`;
-  if (typeof timestamp !== 'string') return said('freshness', `timestamp outside the tolerance window${tolerance}`);
+  // Only a parsed, valid envelope reaches the freshness check, and only with a tolerance set.
+  const timestamp = String(envelopeOf(record)?.timestamp);
+  const tolerance = ` (tolerance ${duration(toleranceMs ?? 0)})`;
   const skew = record.at - Date.parse(timestamp);
   const summary = skew >= 0 ? `timestamp ${duration(skew)} old${tolerance}` : `timestamp ${duration(-skew)} in the future${tolerance}`;
   return said(
@@ -124,7 +124,7 @@ function explainJson(record: DeliveryRecord): Explanation {
   try {
     JSON.parse(textOf(body));
   } catch (error) {
-    return said('JSON', 'the body is not JSON', error instanceof Error ? error.message : String(error));
+    return said('JSON', 'the body is not JSON', (error as SyntaxError).message);
   }
   return said('JSON', 'the body is not JSON');
 }
@@ -199,11 +199,6 @@ export function envelopeOf(record: Pick<DeliveryRecord, 'body'>): { event?: unkn
   } catch {
     return undefined;
   }
-}
-
-function eventInBody(record: DeliveryRecord): string {
-  const event = envelopeOf(record)?.event;
-  return typeof event === 'string' ? event : '?';
 }
 
 /** `600000` → `'10 min'`, `95000` → `'1 min 35 s'`. */

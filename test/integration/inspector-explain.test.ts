@@ -100,6 +100,15 @@ describe('why a delivery was refused, in words', () => {
     const ahead = createDelivery('chat.message.received', data, { secret, timestamp: new Date(Date.now() + 3 * 3600_000) }).body;
     await post(ahead, signed(ahead));
     expect((await last()).explanation.summary).toBe('timestamp 3 h in the future (tolerance 2 min)');
+    for (const [agoMs, words] of [
+      [5.5 * 60_000, '5 min 30 s old'],
+      [(2 * 60 + 30) * 60_000, '2 h 30 min old'],
+      [3 * 24 * 3600_000, '3 days old'],
+    ] as const) {
+      const stale = createDelivery('chat.message.received', data, { secret, timestamp: new Date(Date.now() - agoMs) }).body;
+      await post(stale, signed(stale));
+      expect((await last()).explanation.summary).toBe(`timestamp ${words} (tolerance 2 min)`);
+    }
   });
 
   it('JSON and the schema: where parsing stopped, which field, unknown events', async () => {
@@ -120,6 +129,9 @@ describe('why a delivery was refused, in words', () => {
     const many = await last();
     expect(many.explanation.summary).toMatch(/^field data\.date: .* \(and 2 more\)$/);
     expect(many.explanation.details.filter((line) => line.startsWith('field data.'))).toHaveLength(3);
+    const deep = `{"event":"chat.message.received","timestamp":"${new Date().toISOString()}","data":${'['.repeat(80)}${']'.repeat(80)}}`;
+    await post(deep, signed(deep));
+    expect((await last()).explanation.summary).toMatch(/^Payload is nested deeper than \d+ levels$/);
     await post('[1]', signed('[1]'));
     expect((await last()).explanation.summary).toBe('the body: Expected an object');
     const unknown = createDelivery('order.created', {}, { secret }).body;
@@ -131,6 +143,8 @@ describe('why a delivery was refused, in words', () => {
     const { last, post, origin, port } = await setup({ limit: 1024, bodyTimeout: 150 });
     await fetch(origin);
     expect((await last()).explanation).toMatchObject({ check: 'method', summary: 'method GET: webhooks are delivered with POST' });
+    await post(Buffer.from('{}'), {}); // a string would be sent as text/plain
+    expect((await last()).explanation.summary).toBe('no content-type header: send application/json');
     await post('{}', { 'content-type': 'text/plain' });
     expect((await last()).explanation.summary).toBe('content-type "text/plain": send application/json');
     await post('{}', { 'content-type': 'application/json; charset=latin1' });
@@ -166,6 +180,19 @@ describe('why a delivery was refused, in words', () => {
     const fail = createDelivery('chat.message.received', { ...data, message: 'fail' }, { secret });
     await expect(webhooks.receive({ body: fail.body, signature: fail.headers['x-webhook-signature'] })).rejects.toMatchObject({ code: 'handler_failed' });
     expect((await last()).explanation).toMatchObject({ check: 'handlers', summary: 'handler slowThenFail (chat.message.received#1) threw: TypeError: stock service said no' });
+    const off = webhooks.on('product.added', () => {
+      throw 'a plain string'; // eslint-disable-line no-throw-literal -- handlers throw anything
+    });
+    webhooks.on('product.*', async () => {
+      throw new Error('');
+    });
+    const both = createDelivery('product.added', sampleEvents['product.added'], { secret });
+    await expect(webhooks.receive({ body: both.body, signature: both.headers['x-webhook-signature'] })).rejects.toMatchObject({ code: 'handler_failed' });
+    expect((await last()).explanation).toMatchObject({
+      summary: '2 handlers failed',
+      details: ['handler product.added#1 threw: a plain string', 'handler product.*#1 threw: Error', expect.stringContaining('500')],
+    });
+    off();
     await expect(webhooks.receive({ body: {} as never, signature: undefined })).rejects.toMatchObject({ code: 'misconfigured' });
     expect((await last()).explanation.summary).toMatch(/^receive\(\) needs the raw body/);
 
