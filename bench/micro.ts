@@ -17,6 +17,8 @@ export const FLOOR = 'floor: createHmac().digest() + JSON.parse';
 export const OURS = 'aicommerce-webhooks receive()';
 /** The same, from a copy of the built package that cannot find `@opentelemetry/api` (OURS can: no SDK is registered). */
 export const OURS_WITHOUT_OTEL = 'aicommerce-webhooks receive(), no @opentelemetry/api';
+/** The same receiver with an inspector mounted: every delivery is recorded (issue 18). */
+export const OURS_INSPECTED = 'aicommerce-webhooks receive(), inspector mounted';
 
 /** One ~1 KB delivery through each library's own verify-and-parse, against the floor. */
 export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
@@ -27,6 +29,10 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
   let ourRuns = 0;
   const receiver = createWebhookReceiver({ secret: SECRET, dedupe: false });
   receiver.on(EVENT, () => void ourRuns++);
+  let inspectedRuns = 0;
+  const inspected = createWebhookReceiver({ secret: SECRET, dedupe: false });
+  inspected.on(EVENT, () => void inspectedRuns++);
+  const inspector = inspected.inspector(); // records from here on; never served in the bench
   const withoutOtel = await packageWithoutOpenTelemetry();
   let withoutOtelRuns = 0;
   const receiverWithoutOtel = withoutOtel.pkg.createWebhookReceiver({ secret: SECRET, dedupe: false });
@@ -41,6 +47,7 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
     { name: FLOOR, run: () => (createHmac('sha256', SECRET).update(body).digest(), JSON.parse(body)) },
     { name: OURS, run: () => receiver.receive({ body, signature: headers['x-webhook-signature'] }) },
     { name: OURS_WITHOUT_OTEL, run: () => receiverWithoutOtel.receive({ body, signature: headers['x-webhook-signature'] }) },
+    { name: OURS_INSPECTED, run: () => inspected.receive({ body, signature: headers['x-webhook-signature'] }) },
     // @octokit/webhooks' types name GitHub events only; the bench sends its own event name.
     { name: '@octokit/webhooks verifyAndReceive()', run: () => octokit.verifyAndReceive(octokitEvent as never) },
     { name: 'stripe webhooks.constructEvent()', run: () => stripe.webhooks.constructEvent(body, headers['stripe-signature']!, SECRET) },
@@ -48,13 +55,14 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
   ];
   let ns;
   try {
-    await sanityCheck(ops, () => ourRuns === 1 && withoutOtelRuns === 1 && octokitRuns === 1);
+    await sanityCheck(ops, () => ourRuns === 1 && withoutOtelRuns === 1 && inspectedRuns === 1 && octokitRuns === 1);
     ns = await timePerOp(ops, timing);
   } finally {
     withoutOtel.dispose();
+    inspector.close();
   }
   const floor = ns.get(FLOOR)!;
-  const rows = ops.filter((op) => op.name !== OURS_WITHOUT_OTEL).map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
+  const rows = ops.filter((op) => op.name !== OURS_WITHOUT_OTEL && op.name !== OURS_INSPECTED).map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
   const otelCost = ns.get(OURS)! / ns.get(OURS_WITHOUT_OTEL)!;
   const otelTable = markdownTable(
     ['receive()', 'time per delivery', '× without the API'],
@@ -63,10 +71,18 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
       ['aicommerce-webhooks receive(), @opentelemetry/api installed, no SDK', micros(ns.get(OURS)!), ratio(otelCost)],
     ],
   );
+  const inspectorTable = markdownTable(
+    ['receive()', 'time per delivery', '× not mounted'],
+    [
+      [OURS, micros(ns.get(OURS)!), ratio(1)],
+      [OURS_INSPECTED, micros(ns.get(OURS_INSPECTED)!), ratio(ns.get(OURS_INSPECTED)! / ns.get(OURS)!)],
+    ],
+  );
   return {
     table:
       `Per delivery (${bytes}-byte \`${EVENT}\`, 8 products; ours with dedupe off and a no-op handler):\n\n${markdownTable(['contender', 'time per delivery', '× floor'], rows)}` +
-      `\n\nWhat OpenTelemetry costs when no SDK is registered (the same run):\n\n${otelTable}`,
+      `\n\nWhat OpenTelemetry costs when no SDK is registered (the same run):\n\n${otelTable}` +
+      `\n\nWhat a mounted inspector costs, recording every delivery (the same run):\n\n${inspectorTable}`,
     ns,
   };
 }

@@ -1,6 +1,6 @@
 import type { HttpContender, HttpStats } from './http.js';
 import type { MemoryResult } from './memory.js';
-import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, OURS_WITHOUT_OTEL, type MicroResult } from './micro.js';
+import { BARE_HMAC, FLOOR, OUR_VERIFY, OURS, OURS_INSPECTED, OURS_WITHOUT_OTEL, type MicroResult } from './micro.js';
 import { QUEUE_CONTENDERS, type QueueResult } from './queue.js';
 import { integer, markdownTable, megabytes, ratio } from './table.js';
 
@@ -31,6 +31,8 @@ export function targets({ perDelivery, largeBody, http, memory, queue }: Measure
     rows.push({ target: 'receive() ≤ 1.3 × the floor, per 1 KB delivery', measured: ratio(receiveRatio), met: receiveRatio <= 1.3 });
     const otelRatio = perDelivery.ns.get(OURS)! / perDelivery.ns.get(OURS_WITHOUT_OTEL)!;
     rows.push({ target: 'receive() with @opentelemetry/api and no SDK ≤ 1.03 × without the API', measured: ratio(otelRatio), met: otelRatio <= 1.03 });
+    const inspectorRatio = perDelivery.ns.get(OURS_INSPECTED)! / perDelivery.ns.get(OURS)!;
+    rows.push({ target: 'receive() with the inspector mounted ≤ 1.05 × not mounted', measured: ratio(inspectorRatio), met: inspectorRatio <= 1.05 });
   }
   if (http !== undefined) rows.push(...httpTargets(http));
   if (largeBody !== undefined) {

@@ -14,6 +14,7 @@ export type { PayloadIssue, WebhookErrorCode } from './errors.js';
 export { rawBodySaver } from './http/node.js';
 export type { NodeMiddleware } from './http/node.js';
 export type { FetchHandler } from './http/fetch.js';
+export type { Inspector, InspectorFetchHandler, InspectorFetchInfo, InspectorOptions } from './inspector/index.js';
 export { MemoryDedupeStore } from './stores/memory.js';
 export type { MemoryDedupeStoreOptions } from './stores/memory.js';
 export type { ClaimResult, Claimed, DedupeStore, Held, HoldResult, OrderStore } from './stores/types.js';

@@ -11,6 +11,8 @@ import { HandlerRegistry, type EventHandler, type Unsubscribe } from './handlers
 import { exchange } from './http/exchange.js';
 import { createFetchHandler, type FetchHandler } from './http/fetch.js';
 import { createNodeMiddleware, type NodeMiddleware } from './http/node.js';
+import { createInspector, type Inspector, type InspectorOptions } from './inspector/index.js';
+import { sourceOf } from './inspector/source.js';
 import { resolveSettings, type ReceiverOptions, type Settings } from './options.js';
 import type { ReceiveResult } from './outcome.js';
 import { checkDelivery, compileSchemas, keysFor, type EventValidator, type KnownEvent } from './pipeline.js';
@@ -105,6 +107,17 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   /** `(request: Request) => Promise<Response>` for Next.js route handlers, Hono, Bun and other Fetch API servers. */
   fetchHandler(): FetchHandler {
     return createFetchHandler(this);
+  }
+
+  /**
+   * A local page that lists the deliveries this receiver answers, live, with why each was refused,
+   * and replays, samples and fixtures: node middleware with a Fetch handler as `.fetch`. Recording
+   * starts here (nothing is recorded before); loopback clients only; throws under NODE_ENV=production
+   * unless `allowInProduction`. See docs/inspector.md.
+   */
+  inspector(options: InspectorOptions = {}): Inspector {
+    const source = sourceOf({ reporter: this.#reporter, settings: this.#settings, eventNames: [...this.#validators.keys()], receive: (input) => this.#receive(input) });
+    return createInspector(source, options);
   }
 
   /**

@@ -1,9 +1,9 @@
 import { asWebhookError, WebhookHandlerError, type WebhookError } from './errors.js';
 import type { HandlerRun, HandlerRunner, Unsubscribe } from './handlers.js';
 import { STATUS_BY_OUTCOME, type ReceiveResult } from './outcome.js';
-import type { HttpRequest, IncomingHeaders, ReceiveInput } from './request.js';
-import type { BodyInput } from './signature.js';
+import type { ReceiveInput } from './request.js';
 import { openTelemetryApi } from './telemetry/api.js';
+import { RecordedDelivery, type DeliveryRecord, type EarlyRequest } from './telemetry/delivery-record.js';
 import { factsOf } from './telemetry/facts.js';
 import { logError, type DeliveryFacts, type WebhookLogger } from './telemetry/logger.js';
 import { outcomeOfStatus } from './telemetry/names.js';
@@ -15,26 +15,6 @@ import { OpenTelemetryInstruments } from './telemetry/otel.js';
 
 export type ErrorObserver = (error: WebhookError) => unknown;
 
-/** What one delivery came to, for whoever records deliveries (the inspector). */
-export interface DeliveryRecord {
-  /** Epoch ms when the delivery arrived. */
-  readonly at: number;
-  readonly durationMs: number;
-  /** `undefined` when it came through `receive()` directly. */
-  readonly method: string | undefined;
-  readonly url: string | undefined;
-  readonly headers: IncomingHeaders;
-  /** `undefined` when the body was never read (405, 415, 413 by its declared length). */
-  readonly body: BodyInput | undefined;
-  readonly outcome: ReceiveResult<unknown>['outcome'] | 'rejected' | 'failed';
-  readonly status: number;
-  readonly error: WebhookError | undefined;
-  readonly event: string | undefined;
-  readonly deliveryId: string | undefined;
-  /** Each handler that ran, in registration order. */
-  readonly handlers: readonly HandlerRun[];
-}
-
 /** The internal end of a delivery: its result, and the handler runs behind it. */
 export interface Delivered {
   readonly result: ReceiveResult<unknown>;
@@ -42,6 +22,7 @@ export interface Delivered {
 }
 
 type Listener = (record: DeliveryRecord) => void;
+
 
 const callHandler: HandlerRunner = (handler, event, context) => handler(event, context);
 
@@ -106,7 +87,7 @@ export class Reporter {
    * Runs one delivery (`run`, the pipeline) in its span, and says how it ended: a rejection is
    * reported and thrown; the span, the metric and the inspector's record are written either way.
    */
-  async observe(input: ReceiveInput, request: HttpRequest | undefined, run: (input: ReceiveInput) => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
+  async observe(input: ReceiveInput, request: EarlyRequest | undefined, run: (input: ReceiveInput) => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
     const otel = this.#otel;
     const span = otel?.startDelivery();
     const counting = otel?.counting() === true;
@@ -119,26 +100,26 @@ export class Reporter {
       const facts = factsOf(input, error);
       this.report(error, facts);
       if (span !== undefined || counting) otel!.endDelivery(span, ending(outcomeOfStatus(error.status), error.status, error, facts, error instanceof WebhookHandlerError ? this.#known(facts) : undefined));
-      if (at !== 0) this.#record(at, request, input, undefined, error, facts);
+      if (at !== 0) this.#record(at, request, input, undefined, error);
       throw error;
     }
     const superseded = delivered.result.outcome === 'superseded' && this.#logger?.info !== undefined;
-    if (span !== undefined || counting || at !== 0 || superseded) {
+    if (span !== undefined || counting || superseded) {
       const facts = factsOf(input, delivered.result);
       if (superseded) logSuperseded(this.#logger!, facts);
       const status = STATUS_BY_OUTCOME[delivered.result.outcome];
       if (span !== undefined || counting) otel!.endDelivery(span, ending(delivered.result.outcome, status, undefined, facts, this.#known(facts)));
-      if (at !== 0) this.#record(at, request, input, delivered, undefined, facts);
     }
+    if (at !== 0) this.#record(at, request, input, delivered, undefined);
     return delivered.result;
   }
 
   /** A rejection an adapter's request got before the pipeline ran (405, 415, 413, 408): reported, counted, given a span and a record. */
-  rejected(error: WebhookError, request: HttpRequest): WebhookError {
+  rejected(error: WebhookError, request: EarlyRequest): WebhookError {
     const at = this.#listeners.size === 0 ? 0 : Date.now();
     this.report(error, {});
     this.#otel?.rejectedEarly(error, outcomeOfStatus(error.status));
-    if (at !== 0) this.#record(at, request, undefined, undefined, error, {});
+    if (at !== 0) this.#record(at, request, undefined, undefined, error);
     return error;
   }
 
@@ -147,26 +128,15 @@ export class Reporter {
     return facts.event !== undefined && this.#isKnownEvent(facts.event) ? facts.event : undefined;
   }
 
-  #record(at: number, request: HttpRequest | undefined, input: ReceiveInput | undefined, delivered: Delivered | undefined, error: WebhookError | undefined, facts: DeliveryFacts): void {
-    const record: DeliveryRecord = {
-      at,
-      durationMs: Date.now() - at,
-      method: request?.method,
-      url: request?.url ?? input?.url,
-      headers: request?.headers ?? input?.headers ?? { 'x-webhook-signature': signatureOf(input) },
-      body: input?.body,
-      outcome: delivered?.result.outcome ?? outcomeOfStatus(error!.status),
-      status: delivered === undefined ? error!.status : STATUS_BY_OUTCOME[delivered.result.outcome],
-      error,
-      event: facts.event,
-      deliveryId: facts.deliveryId,
-      handlers: delivered?.runs ?? (error instanceof WebhookHandlerError ? handlerRunsOf(error) : []),
-    };
+  #record(at: number, request: EarlyRequest | undefined, input: ReceiveInput | undefined, delivered: Delivered | undefined, error: WebhookError | undefined): void {
+    const ending = delivered?.result ?? error!;
+    const runs = delivered?.runs ?? (error instanceof WebhookHandlerError ? handlerRunsOf(error) : []);
+    const record = new RecordedDelivery(at, request, input, ending, runs);
     for (const listener of this.#listeners) {
       try {
         listener(record);
       } catch (listenerError) {
-        warnObserverFailed(listenerError);
+        warnObserverFailed(listenerError); // a listener's trouble never changes an answer
       }
     }
   }
@@ -187,9 +157,6 @@ function logSuperseded(logger: WebhookLogger, facts: DeliveryFacts): void {
     process.emitWarning(`the logger threw: ${loggerError instanceof Error ? loggerError.message : String(loggerError)}`, { type: 'AICommerceWebhooksWarning' });
   }
 }
-
-const signatureOf = (input: ReceiveInput | undefined): string | undefined =>
-  typeof input?.signature === 'string' ? input.signature : input?.signature?.join(', ');
 
 const causesOf = (error: WebhookError): unknown[] =>
   error instanceof WebhookHandlerError ? [...error.errors] : error.cause === undefined ? [] : [error.cause];
