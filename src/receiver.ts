@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { registerAdapterApi } from './adapter-api.js';
 import { deliverInline } from './deliver/inline.js';
 import { compileOrderKeys, type OrderKey } from './deliver/order.js';
@@ -92,12 +93,18 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     return this.#reporter.observe(input, request, this.#run);
   }
 
-  readonly #run = async (input: ReceiveInput): Promise<Delivered> => {
+  // Not async: a check that fails throws here, inside observe()'s await; a fixed secret waits for nothing.
+  readonly #run = (input: ReceiveInput): Promise<Delivered> => {
     const { keys, resolveSecret } = this.#settings;
-    const delivery = checkDelivery(input, keys ?? (await keysFor(resolveSecret!, requestInfo(input))), this.#settings, this.#validators); // size → signature → JSON → schema → freshness
-    if (!delivery.known) return { result: { outcome: 'ignored', event: delivery.event }, runs: [] };
-    return this.#deliver(delivery, input); // inline: claim → handlers → commit; queued: enqueue
+    if (keys === undefined) return keysFor(resolveSecret!, requestInfo(input)).then((resolved) => this.#checkAndDeliver(input, resolved));
+    return this.#checkAndDeliver(input, keys);
   };
+
+  #checkAndDeliver(input: ReceiveInput, keys: readonly KeyObject[]): Promise<Delivered> {
+    const delivery = checkDelivery(input, keys, this.#settings, this.#validators); // size → signature → JSON → schema → freshness
+    if (!delivery.known) return Promise.resolve({ result: { outcome: 'ignored', event: delivery.event }, runs: [] });
+    return this.#deliver(delivery, input); // inline: claim → order → handlers → commit; queued: enqueue
+  }
 
   /** `(req, res, next?)` middleware for Express 4/5, Connect and `node:http`. */
   middleware(): NodeMiddleware {

@@ -36,12 +36,12 @@ export function deliverInline(options: InlineOptions): Deliver {
 
     const held = orderKey === undefined ? undefined : await holdOrRelease(orderStore, orderKey, event, claim);
     if (held === 'superseded') {
-      await settle(options, { claim, ok: true }, event, context); // dealt with: a copy is a duplicate
+      if (claim !== undefined) await settle(options, { claim, ok: true }, event, context); // dealt with: a copy is a duplicate
       return { result: { outcome: 'superseded', event }, runs: [] };
     }
     const runs = await dispatch(handlers.for(event.event), event, context, runHandler);
     const ok = runs.every((run) => run.ok);
-    await settle(options, { claim, held, ok }, event, context);
+    if (claim !== undefined || held !== undefined) await settle(options, { claim, held, ok }, event, context);
     if (!ok) throw handlerFailure(runs, event);
     return { result: { outcome: 'handled', event }, runs };
   };

@@ -1,7 +1,9 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { adapterApiOf } from '../adapter-api.js';
 import { notFound } from '../errors.js';
-import { normalizePath } from '../options.js';
+import { normalizePath, type Settings } from '../options.js';
+import type { HttpRequest } from '../request.js';
+import type { BodyInput } from '../signature.js';
 import { answerForError, type Answer } from './answers.js';
 import { readBody, type FrameworkRequest } from './read-body.js';
 
@@ -24,9 +26,29 @@ export function createNodeMiddleware(receiver: object): NodeMiddleware {
       if (next !== undefined) return next();
       return write(req, res, answerForError(notFound()));
     }
-    const request = { method: req.method, headers: req.headers, url: req.originalUrl ?? req.url, readBody: () => readBody(req, settings) };
-    void api.answer(request).then((answer) => write(req, res, answer));
+    void api.answer(new NodeRequest(req, settings)).then((answer) => write(req, res, answer));
   };
+}
+
+/** A node request as the receiver reads it (a class: its method costs no closure per request). */
+class NodeRequest implements HttpRequest {
+  readonly method: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly url: string | undefined;
+  readonly #req: FrameworkRequest;
+  readonly #settings: Settings;
+
+  constructor(req: FrameworkRequest, settings: Settings) {
+    this.method = req.method;
+    this.headers = req.headers;
+    this.url = req.originalUrl ?? req.url;
+    this.#req = req;
+    this.#settings = settings;
+  }
+
+  readBody(): Promise<BodyInput> {
+    return readBody(this.#req, this.#settings);
+  }
 }
 
 /** The headers of the fixed success answers, built once (the answers are the same objects every time). */

@@ -148,12 +148,15 @@ export class OpenTelemetryInstruments {
   }
 
   /** Runs one handler in a span of its own (a child of the delivery span) and times it; calls it plainly when neither is recorded. */
-  async runHandler(handler: Handler, event: unknown, context: DeliveryContext): Promise<unknown> {
+  runHandler(handler: Handler, event: unknown, context: DeliveryContext): unknown {
     const candidate = this.#currentTracer()?.startSpan(SPAN_HANDLER, this.#handlerSpan);
     const span = candidate?.isRecording() === true ? candidate : undefined;
     const histogram = this.#currentCounter() === undefined ? undefined : this.#handlerDuration;
     if (span === undefined && histogram === undefined) return handler(event, context);
+    return this.#runRecorded(handler, event, context, span, histogram);
+  }
 
+  async #runRecorded(handler: Handler, event: unknown, context: DeliveryContext, span: Span | undefined, histogram: Histogram | undefined): Promise<unknown> {
     const name = (event as { event: string }).event;
     if (span !== undefined) {
       span.setAttribute(ATTR_EVENT, name);
