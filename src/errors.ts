@@ -21,6 +21,7 @@ export const STATUS_BY_CODE = {
   queue_unavailable: 503,
 } as const;
 
+/** The machine-readable `code` of a `WebhookError` (`invalid_signature`, `handler_failed` …): the keys of `STATUS_BY_CODE`. */
 export type WebhookErrorCode = keyof typeof STATUS_BY_CODE;
 
 /** One problem found in a payload: where (`data.products.0.name`) and what, never the value itself. */

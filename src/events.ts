@@ -90,7 +90,9 @@ export const anyEnvelopeSchema = envelopeFields.extend({ event: z.string().min(1
 
 /** Event name → the zod schema of its `data`. */
 export type SchemaMap = Readonly<Record<string, z.ZodType>>;
+/** The type of `eventSchemas`: each built-in event name → the zod schema of its `data`. */
 export type EventSchemas = typeof eventSchemas;
+/** The name of a built-in event: `'chat.session.created'`, `'chat.message.received'` … `'analytics.daily'`. */
 export type EventName = keyof EventSchemas;
 
 /** The built-in schemas with the user's replacements and additions (`schemas` option). */

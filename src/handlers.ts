@@ -4,7 +4,12 @@ import type { DeliveryContext } from './context.js';
 // the inspector all dispatch through here, so "handlers matching one delivery run concurrently, and
 // every failure is kept" holds in one place.
 
+/**
+ * A function given to `on()` or `onAny()`: the validated event, typed from its schema, and the
+ * delivery's `context`. It may return a promise; a throw or a rejection fails the delivery.
+ */
 export type EventHandler<Event> = (event: Event, context: DeliveryContext) => unknown;
+/** Returned by `on()`, `onAny()` and `onError()`: call it to remove what was registered. */
 export type Unsubscribe = () => void;
 
 /** Calls one handler; telemetry wraps it in a span (src/telemetry/otel.ts). */
