@@ -14,6 +14,7 @@ export type { IncomingHeaders, RequestInfo } from './request.js';
 /** Chooses the secret(s) per request, e.g. per store. No secret (`undefined`, `''`, `[]`) → 401. */
 export type SecretResolver = (request: RequestInfo) => Secrets | undefined | Promise<Secrets | undefined>;
 
+/** The options of `createWebhookReceiver()`; every one has a default, and all are checked once, at creation. */
 export interface ReceiverOptions<Custom extends SchemaMap = {}> {
   /** Signing secret, a list while rotating, or a resolver. Default `process.env.AICOMMERCE_WEBHOOK_SECRET`. */
   secret?: Secrets | SecretResolver | undefined;

@@ -142,12 +142,12 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
   }
 }
 
+const requestInfo = ({ headers = {}, url }: ReceiveInput): RequestInfo => ({ headers, url });
+
 /**
  * A receiver for AICommerce webhooks. Types follow the schemas: the built-in events, with any
  * given in `schemas` replacing or adding to them.
  */
-const requestInfo = ({ headers = {}, url }: ReceiveInput): RequestInfo => ({ headers, url });
-
 export function createWebhookReceiver<Custom extends SchemaMap = {}>(options: ReceiverOptions<Custom> = {}): WebhookReceiver<MergeSchemas<Custom>> {
   return new WebhookReceiver<MergeSchemas<Custom>>(options as ReceiverOptions<SchemaMap>); // key functions take the narrower events of Custom
 }

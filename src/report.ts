@@ -13,6 +13,7 @@ import { OpenTelemetryInstruments } from './telemetry/otel.js';
 // of a store after the answer, of a worker's job — goes through `report()`, which feeds `onError`,
 // the logger and telemetry once. Adapters never report: they hand their request to the receiver.
 
+/** A function given to `onError()`: told every rejection and failure, once each; what it returns or throws changes no answer. */
 export type ErrorObserver = (error: WebhookError) => unknown;
 
 /** The internal end of a delivery: its result, and the handler runs behind it. */

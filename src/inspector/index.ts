@@ -6,6 +6,7 @@ import { Recorder } from './recorder.js';
 import type { InspectorState } from './routes.js';
 import type { InspectorSource } from './source.js';
 
+/** The options of `webhooks.inspector()`; every one has a default (docs/inspector.md). */
 export interface InspectorOptions {
   /** How many deliveries are kept, newest first. Default 200. */
   limit?: number;
