@@ -15,17 +15,20 @@ export interface OpenAPIOptions {
   version?: string | undefined;
 }
 
+/** One media type of a body or an answer: its JSON Schema and named examples. */
 export interface OpenAPIMediaType {
   schema: JsonSchema;
   examples?: Record<string, { summary?: string; description?: string; value: unknown }>;
 }
 
+/** One answer of a webhook operation: what it means (with the `code`s it may carry), its headers, its body. */
 export interface OpenAPIResponse {
   description: string;
   headers?: Record<string, { description: string; required: boolean; schema: JsonSchema }>;
   content: Record<string, OpenAPIMediaType>;
 }
 
+/** A header parameter: the `x-webhook-signature` header every delivery carries. */
 export interface OpenAPIParameter {
   name: string;
   in: 'header';
@@ -35,6 +38,7 @@ export interface OpenAPIParameter {
   example?: string;
 }
 
+/** The `post` operation of one event (or of the endpoint): the signature header, the body schema and the answers. */
 export interface OpenAPIOperation {
   operationId: string;
   summary: string;

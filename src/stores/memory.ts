@@ -1,6 +1,7 @@
 import { ExpiringMap } from './expiring-map.js';
 import { BUSY, DUPLICATE, IN_FLIGHT, SUPERSEDED, type ClaimResult, type DedupeStore, type HoldResult, type OrderStore } from './types.js';
 
+/** The options of `new MemoryDedupeStore()`. */
 export interface MemoryDedupeStoreOptions {
   /** Most deliveries (and, apart, most entity marks) remembered at once; past it the oldest is forgotten first. Default 100,000 (about 15 MB). */
   maxEntries?: number;

@@ -8,6 +8,7 @@ export interface Delivery {
   readonly headers: { readonly 'content-type': 'application/json'; readonly 'x-webhook-signature': string };
 }
 
+/** The options of `createDelivery()`: the secret to sign with, and the envelope timestamp. */
 export interface DeliveryOptions {
   secret: string;
   /** The envelope timestamp. Default: now. */

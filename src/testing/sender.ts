@@ -3,6 +3,7 @@ import type { EventName } from '../events.js';
 import { createDelivery, type Delivery } from './delivery.js';
 import type { EventData } from './samples.js';
 
+/** The options of `createTestSender()`: its retry policy, as AICommerce's (1 attempt and 3 retries, exponential backoff). */
 export interface TestSenderOptions {
   /** Retries after the first attempt, on a non-2xx answer or a network error. Default 3 (4 attempts). */
   retries?: number;
@@ -24,6 +25,7 @@ export interface WebhookEndpoint {
   readonly secret: string;
 }
 
+/** One POST of a delivery, as `DeliveryReport.attempts` lists it. */
 export interface Attempt {
   /** HTTP status, or `null` when no answer came (refused, reset, timed out). */
   readonly status: number | null;
@@ -39,6 +41,7 @@ export interface Attempt {
   readonly response?: unknown;
 }
 
+/** How one delivery to one endpoint went: every attempt, and whether one was answered 2xx. */
 export interface DeliveryReport {
   readonly webhookId: string | undefined;
   readonly url: string;
@@ -47,6 +50,7 @@ export interface DeliveryReport {
   readonly attempts: readonly Attempt[];
 }
 
+/** The options of `send()`. */
 export interface SendOptions {
   /** The envelope timestamp. Default: now. */
   timestamp?: Date | string;
@@ -55,17 +59,25 @@ export interface SendOptions {
 /** A local AICommerce: registers endpoints, signs deliveries and retries them like the real service. */
 export interface TestSender {
   readonly webhooks: {
+    /** Registers an endpoint, as `client.webhooks.create` does. */
     create(endpoint: { url: string; events: readonly string[]; secret: string }): Promise<WebhookEndpoint>;
+    /** The endpoints registered. */
     list(): Promise<readonly WebhookEndpoint[]>;
+    /** Removes an endpoint; `false` when there was none with this id. */
     delete(id: string): Promise<boolean>;
   };
   /** Sends `event` to every endpoint subscribed to it, each signed with its own secret. */
   send<Name extends EventName>(event: Name, data: EventData<Name>, options?: SendOptions): Promise<DeliveryReport[]>;
+  /** Sends an event of your own, or `data` that fails its schema, as given. */
   send(event: string, data: unknown, options?: SendOptions): Promise<DeliveryReport[]>;
   /** Posts one prepared delivery (forged, tampered, replayed …) to a URL with the same retry policy. */
   deliver(url: string, delivery: Delivery): Promise<DeliveryReport>;
 }
 
+/**
+ * A local AICommerce for tests: endpoints registered with `webhooks.create`, deliveries signed with
+ * each endpoint's secret and retried like the real service (by default 3 retries, from 1 s, ±20 %).
+ */
 export function createTestSender({
   retries = 3,
   baseDelayMs = 1000,
