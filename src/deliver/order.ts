@@ -27,8 +27,11 @@ const productKey = (event: WebhookEvent<'product.added' | 'product.updated'>): s
 
 /** The default: a catalogue product by store and id, a daily report by store and date. */
 export const defaultOrderKeys = {
+  /** `<storeId>/product/<product.id>`: a product added, then updated, is one entity. */
   'product.added': productKey,
+  /** `<storeId>/product/<product.id>`, the key `product.added` gives the same product. */
   'product.updated': productKey,
+  /** `<storeId>/analytics/<date>`: one store's report of one day. */
   'analytics.daily': (event: WebhookEvent<'analytics.daily'>): string => `${event.data.storeId}/analytics/${event.data.date}`,
 } as const satisfies OrderKeys;
 

@@ -4,6 +4,7 @@ import type { WebhookReceiver } from '../receiver.js';
 import type { Answer } from './answers.js';
 import { readBody } from './read-body.js';
 
+/** The options of `app.register(fastifyWebhooks, options)`. */
 export interface FastifyWebhooksOptions {
   /** A receiver made by `createWebhookReceiver()`, whatever its schemas. */
   receiver: WebhookReceiver<never>;

@@ -17,6 +17,7 @@ export interface KoaContext {
   readonly request: object;
   status: number;
   body: unknown;
+  /** Sets the answer's headers. */
   set(fields: { [field: string]: string }): void;
 }
 

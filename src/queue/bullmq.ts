@@ -19,6 +19,7 @@ export type { RetryPolicy } from './retry.js';
 const STACK_TRACE_LIMIT = 1;
 const RETRY_AFTER = { 'retry-after': '5' };
 
+/** The options of `new BullMQDeliveryQueue()`: the queue, the enqueue timeout, the retry schedule and which dead letters to keep. */
 export interface BullMQDeliveryQueueOptions {
   /** A BullMQ `Queue`; its connection and prefix are the workers' too. */
   queue: Queue;

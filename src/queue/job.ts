@@ -4,6 +4,7 @@ import type { IncomingHeaders } from '../request.js';
 // A queued delivery as a BullMQ job: what the receiver's queue writes and the worker reads, in
 // one place so that neither can drift from the other.
 
+/** The queue name the worker and the CLI use when none is given: `'aicommerce-webhooks'`. */
 export const DEFAULT_QUEUE_NAME = 'aicommerce-webhooks';
 
 /** What a job holds: the stored delivery, and which handlers are done when an attempt failed half-way. */
@@ -19,6 +20,7 @@ export interface DeliveryJobData {
   waits?: number;
 }
 
+/** A queued delivery as BullMQ holds it: job id = delivery id, job name = event name. */
 export type DeliveryJob = Job<DeliveryJobData, void, string>;
 
 /** Our backoff type; the cap travels in the job's own options, beside BullMQ's `delay` and `jitter`. */

@@ -2,6 +2,7 @@
 // attempts that makes it span a given time. One home, so the receiver (which writes `attempts` into
 // each job) and the worker (which computes each wait) cannot disagree.
 
+/** How a queued delivery's failed handler runs are retried (`BullMQDeliveryQueue`'s `retry` option): capped exponential backoff with jitter, for at least `retryForMs`. */
 export interface RetryPolicy {
   /** Wait before the first retry, in ms; each next wait doubles. Default 1,000. */
   readonly baseDelayMs?: number;

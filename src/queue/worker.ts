@@ -17,6 +17,7 @@ import { workerLog, type Seen, type WorkerLog } from './worker-log.js';
 // dead letter reaches onError, a stall or a lost lock is named as such, and a Redis that cannot be
 // used is one `queue_unavailable` a minute.
 
+/** The options of `createWebhookWorker()`: BullMQ's `WorkerOptions` (`concurrency`, `lockDuration`, `prefix` …), with the connection and the queue's name. */
 export interface WebhookWorkerOptions extends Omit<WorkerOptions, 'connection'> {
   /**
    * Anything BullMQ accepts that can run a worker: a connected node-redis client, an ioredis

@@ -7,11 +7,15 @@ import { BUSY, DUPLICATE, IN_FLIGHT, SUPERSEDED, type ClaimResult, type DedupeSt
  * structurally so that either version's `createClient()` fits without this package importing it.
  */
 export interface RedisDedupeClient {
+  /** `SET key value PX ms [NX]`: a claim, and a commit. */
   set(key: string, value: string, options: { expiration: { type: 'PX'; value: number }; condition?: 'NX' }): Promise<unknown>;
+  /** `GET key`: what a claim found when the key was taken. */
   get(key: string): Promise<unknown>;
+  /** `EVAL`: a release, and each latest-wins step, one script on one key. */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
+/** The options of `new RedisDedupeStore()`. */
 export interface RedisDedupeStoreOptions {
   /**
    * A connected client from `redis` (`createClient({ url, disableOfflineQueue: true })`).
