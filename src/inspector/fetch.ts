@@ -13,7 +13,10 @@ import { json, route, STREAM_HEADERS, type InspectorState } from './routes.js';
 export type InspectorFetchInfo =
   | { readonly clientAddress: string | undefined }
   | { readonly remoteAddr: { readonly hostname: string } }
-  | { /** Bun.serve's `server`, asked for the request's address. */ requestIP(request: Request): { readonly address: string } | null };
+  | {
+      /** Bun.serve's `server`, asked for the request's address. */
+      requestIP(request: Request): { readonly address: string } | null;
+    };
 
 /** The inspector as a Fetch handler (`inspector.fetch`): the page and its API for a `Request`, told who asks by `info` or the `clientAddress` option. */
 export type InspectorFetchHandler = (request: Request, info?: InspectorFetchInfo) => Promise<Response>;
