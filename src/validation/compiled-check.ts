@@ -38,6 +38,7 @@ interface ZodNode {
     readonly optout?: 'optional' | undefined;
     readonly values?: ReadonlySet<unknown> | undefined;
     readonly check?: CheckFunction;
+    readonly version?: { readonly major?: unknown; readonly minor?: unknown };
   };
 }
 
@@ -61,6 +62,14 @@ const READ_ONLY_CHECKS = new Set(['min_length', 'max_length', 'length_equals', '
 const PATTERN_FORMATS = new Set(['datetime', 'date', 'time', 'regex', 'uuid', 'guid', 'email']);
 
 class Unsupported extends Error {}
+
+/**
+ * The zod releases this compiler was tested with, as `major.minor`: it reads zod's internal
+ * definitions (`_zod.def`), which a minor release may move, so with any other zod every schema goes
+ * through zod itself. After a zod upgrade: run `npm run test:unit` (test/unit/fast-validator.test.ts
+ * holds the compiled check against zod on every kind of node), and if it passes, add the new minor here.
+ */
+export const TESTED_ZOD_RELEASES: readonly string[] = ['4.6'];
 
 /** The fast check of `schema`, or `undefined` when zod must run every time. */
 export function compileCheck(schema: z.core.$ZodType): CompiledCheck | undefined {
@@ -105,6 +114,9 @@ class Generator {
   node(node: ZodNode, v: string, depth: number): void {
     // A schema that contains itself (a getter in its shape) is left to zod.
     if (this.#visiting.has(node)) throw new Unsupported();
+    // Each node: a user's schema may come from another zod than the envelope around it.
+    const version = node._zod.version;
+    if (!TESTED_ZOD_RELEASES.includes(`${String(version?.major)}.${String(version?.minor)}`)) throw new Unsupported();
     this.#visiting.add(node);
     const checks = checksOf(node); // refuse before writing anything for this node
     this.#type(node, v, depth);

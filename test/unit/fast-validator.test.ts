@@ -7,7 +7,7 @@ import { sampleEvents } from 'aicommerce-webhooks/testing';
 // The fast path is internal; its contract with zod is what these tests pin down.
 import { anyEnvelopeSchema, envelopeSchemaFor } from '../../src/events.js';
 import { MAX_DEPTH, withinDepth } from '../../src/validation/depth.js';
-import { compileCheck, type CompiledCheck } from '../../src/validation/compiled-check.js';
+import { compileCheck, TESTED_ZOD_RELEASES, type CompiledCheck } from '../../src/validation/compiled-check.js';
 
 // The fast check must say "valid" exactly when zod would accept the value and hand back an equal
 // one (and the value nests no deeper than the limit); when it says "not valid", zod decides.
@@ -232,6 +232,26 @@ describe('schemas the fast check leaves to zod', () => {
 
   it.each(Object.entries(unsupported))('%s', (_name, schema) => {
     expect(compileCheck(schema)).toBeUndefined();
+  });
+
+  it('every schema, under a zod release the compiler was not tested with (its internals may have moved)', async () => {
+    const schema = eventSchemas['chat.message.received'];
+    expect(compileCheck(schema)).toBeTypeOf('function'); // this zod: compiled
+    const untested = Object.create(schema) as typeof schema;
+    Object.defineProperty(untested, '_zod', { value: { ...schema._zod, version: { major: 4, minor: 99, patch: 0 } } });
+    expect(compileCheck(untested)).toBeUndefined();
+    expect(TESTED_ZOD_RELEASES).toContain(`${schema._zod.version.major}.${schema._zod.version.minor}`);
+    // Inside the receiver's envelope (made by this zod), the untested node still leaves the whole delivery to zod,
+    // which accepts the valid and refuses the invalid.
+    expect(compileCheck(envelopeSchemaFor('chat.message.received', untested))).toBeUndefined();
+    expect(compileCheck(envelopeSchemaFor('chat.message.received', schema))).toBeTypeOf('function');
+    const webhooks = createWebhookReceiver({ secret, now: () => at, dedupe: false, schemas: { 'chat.message.received': untested } });
+    const send = (data: unknown) => {
+      const body = JSON.stringify({ event: 'chat.message.received', timestamp: at.toISOString(), data });
+      return webhooks.receive({ body, signature: signPayload(body, secret) });
+    };
+    await expect(send(sampleEvents['chat.message.received'])).resolves.toMatchObject({ outcome: 'handled' });
+    await expect(send({ ...sampleEvents['chat.message.received'], sessionId: 7 })).rejects.toMatchObject({ code: 'invalid_payload', issues: [{ path: 'data.sessionId' }] });
   });
 
   describe('through receive()', () => {
