@@ -118,12 +118,24 @@ export const inFlight = (message = 'This delivery is being processed by another 
 export const storeUnavailable = (message: string, cause: unknown): WebhookError =>
   new WebhookError('store_unavailable', message, { cause, headers: RETRY_SOON });
 
-/** Honest about what a timeout means: the job may still land, and a copy adds no second one. */
-export const queueUnavailable = (cause: unknown): WebhookError =>
-  new WebhookError('queue_unavailable', 'Delivery not acknowledged by the queue in time; it may still be stored (a retry adds no second job)', {
-    cause,
-    headers: RETRY_SOON,
-  });
+/**
+ * Queued mode's 503, honest about what it means: not acknowledged is not "not stored" — the job may
+ * still land, and a copy adds no second one. `why` says what happened (`within 3000 ms`, `: Redis is
+ * unreachable (…)`); `stored: false` where Redis itself refused (out of memory, CROSSSLOT).
+ */
+export const queueUnavailable = (cause: unknown, why = ' in time', { stored = 'maybe' }: { stored?: 'maybe' | false } = {}): WebhookError =>
+  new WebhookError(
+    'queue_unavailable',
+    stored === false ? `Delivery not stored${why}` : `Delivery not acknowledged by the queue${why}; it may still be stored (a retry adds no second job)`,
+    { cause, headers: RETRY_SOON },
+  );
+
+/** Queued mode's trouble that no request carries (Redis lost between requests), for the reports: no answer is made of it. */
+export const queueTrouble = (message: string, cause: unknown): WebhookError => new WebhookError('queue_unavailable', message, { cause });
+
+/** A worker's job whose event none of its handlers matches. */
+export const noHandler = (event: string): WebhookError =>
+  new WebhookError('no_handler', `No handler for '${event}' in this worker: add one with on('${event}', …), then retry the failed job`);
 
 export const misconfigured = (message: string, cause?: unknown): WebhookError => new WebhookError('misconfigured', message, { cause });
 

@@ -1,5 +1,5 @@
 import type { ConnectionOptions, JobsOptions, KeepJobs, Queue } from 'bullmq';
-import { WebhookError } from '../errors.js';
+import { queueUnavailable, type WebhookError } from '../errors.js';
 import { describeConnection, explainRedisError, redisTrouble, refuseUnusableClient } from './clients.js';
 import { BACKOFF_TYPE, type CappedBackoff, type DeliveryJobData } from './job.js';
 import { outageReporter } from './outage.js';
@@ -17,7 +17,6 @@ export type { RetryPolicy } from './retry.js';
 
 /** Each failed attempt's stack replaces the one before: a dead letter stays a few KB whatever its attempts. */
 const STACK_TRACE_LIMIT = 1;
-const RETRY_AFTER = { 'retry-after': '5' };
 
 /** The options of `new BullMQDeliveryQueue()`: the queue, the enqueue timeout, the retry schedule and which dead letters to keep. */
 export interface BullMQDeliveryQueueOptions {
@@ -109,15 +108,7 @@ function checkKeepFailed(keep: KeepJobs): KeepJobs {
  */
 function queuedWithin(added: Promise<unknown>, ms: number): Promise<'queued'> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new WebhookError('queue_unavailable', `Delivery not acknowledged by the queue within ${ms} ms; it may still be stored (a retry adds no second job)`, {
-            headers: RETRY_AFTER,
-          }),
-        ),
-      ms,
-    );
+    const timer = setTimeout(() => reject(queueUnavailable(undefined, ` within ${ms} ms`)), ms);
     // Both outcomes are handled, so a late failure of an add no longer waited for is not an unhandled rejection.
     added.then(
       () => {
@@ -136,9 +127,5 @@ function queuedWithin(added: Promise<unknown>, ms: number): Promise<'queued'> {
 function notStored(cause: unknown): WebhookError {
   const why = explainRedisError(cause);
   const trouble = redisTrouble(cause);
-  const message =
-    trouble === 'out_of_memory' || trouble === 'cross_slot'
-      ? `Delivery not stored: ${why}`
-      : `Delivery not acknowledged by the queue: ${why}; it may still be stored (a retry adds no second job)`;
-  return new WebhookError('queue_unavailable', message, { cause, headers: RETRY_AFTER });
+  return queueUnavailable(cause, `: ${why}`, { stored: trouble === 'out_of_memory' || trouble === 'cross_slot' ? false : 'maybe' });
 }

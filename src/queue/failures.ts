@@ -1,5 +1,5 @@
 import { UnrecoverableError, type WorkerOptions } from 'bullmq';
-import { WebhookError, WebhookHandlerError } from '../errors.js';
+import { noHandler as noHandlerError, WebhookError, WebhookHandlerError } from '../errors.js';
 import type { DeliveryJob } from './job.js';
 
 // How a job's failures become what BullMQ keeps (the failed reason, one stack) and what onError hears.
@@ -26,7 +26,7 @@ export function deadLetter(job: DeliveryJob, error: Error, options: Omit<WorkerO
 /** A job of an event that no handler of this worker matches: failed at once, to retry after a deploy that adds it. */
 export function noHandler(job: DeliveryJob): UnrecoverableError {
   const error = withDelivery(
-    new WebhookError('no_handler', `No handler for '${job.name}' in this worker: add one with on('${job.name}', …), then retry the failed job`),
+    noHandlerError(job.name),
     job,
   );
   return Object.assign(new UnrecoverableError(error.message), { cause: error });

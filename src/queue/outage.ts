@@ -1,4 +1,4 @@
-import { WebhookError } from '../errors.js';
+import { queueTrouble, type WebhookError } from '../errors.js';
 import { explainRedisError } from './clients.js';
 
 /** A queue or worker that cannot reach Redis reports it at most this often. */
@@ -19,6 +19,6 @@ export function outageReporter(
   return (cause) => {
     if (now() < quietUntil) return;
     quietUntil = now() + intervalMs;
-    report(new WebhookError('queue_unavailable', `${who}: ${explainRedisError(cause, where)}; retrying`, { cause }));
+    report(queueTrouble(`${who}: ${explainRedisError(cause, where)}; retrying`, cause));
   };
 }
