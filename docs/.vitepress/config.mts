@@ -31,6 +31,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Frameworks and runtimes', link: '/frameworks' },
       { text: 'Retries, duplicates and replays', link: '/retries' },
       { text: 'Inline or queued', link: '/queued' },
+      { text: 'Queued mode in production', link: '/queued-production' },
       ...ifPage('Latest wins', '/latest-wins'),
       ...ifPage('While you build: the inspector', '/inspector'),
       { text: 'Testing your handlers', link: '/testing' },
