@@ -6,7 +6,7 @@
 export const ATTR_EVENT = 'aicommerce.webhook.event';
 /** The delivery id: SHA-256 (hex) of the raw body, the same for every retry of one delivery (`context.id`). */
 export const ATTR_DELIVERY_ID = 'aicommerce.webhook.delivery_id';
-/** `handled`, `ignored`, `duplicate`, `queued`, `rejected` (a 4xx) or `failed` (a 5xx). */
+/** `handled`, `ignored`, `duplicate`, `superseded`, `queued`, `rejected` (a 4xx) or `failed` (a 5xx). */
 export const ATTR_OUTCOME = 'aicommerce.webhook.outcome';
 /** The status the receiver answers (or would answer, for `receive()`) with. */
 export const ATTR_STATUS = 'http.response.status_code';
