@@ -25,7 +25,7 @@ describeRedis('examples/queue: receiver.ts and worker.ts, two processes on one R
     worker = runExample('queue/worker.ts', env);
     receiver = runExample('queue/receiver.ts', { ...env, PORT: '0' });
     url = await listeningUrl(receiver);
-    await printed(worker, new RegExp(`^Webhook worker ready: queue ${env['QUEUE_NAME']}, prefix bull, redis ${new URL(redis.url).host.replaceAll('.', '\.')}/0, concurrency 10$`, 'm'));
+    await printed(worker, new RegExp(`Webhook worker ready: queue ${env['QUEUE_NAME']}, prefix bull, redis ${new URL(redis.url).host.replaceAll('.', '\.')}/0, concurrency 10$`, 'm'));
   });
 
   afterAll(async () => {
