@@ -121,6 +121,7 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
   }
   const dedupe = options.dedupe === false || queue !== undefined ? undefined : (options.dedupe ?? new MemoryDedupeStore());
   const rememberMs = toleranceMs === undefined ? DAY_MS : 2 * toleranceMs;
+  const order = checkOrder(options.order);
   return {
     keys: typeof secret === 'function' ? undefined : toKeys(secret),
     resolveSecret: typeof secret === 'function' ? secret : undefined,
@@ -129,8 +130,8 @@ export function resolveSettings(options: ReceiverOptions<SchemaMap>): Settings {
     bodyTimeout: positive('bodyTimeout', options.bodyTimeout ?? 10_000),
     rejectUnknownEvents: unknownEvents === 'reject',
     dedupe,
-    order: checkOrder(options.order),
-    orderStore: orderStoreBeside(dedupe),
+    order,
+    orderStore: order === undefined ? new MemoryDedupeStore() : orderStoreBeside(dedupe), // unused with order: false
     // An older delivery of an entity passes the freshness check for as long as a replay would.
     orderRetainMs: rememberMs,
     queue,
