@@ -14,8 +14,8 @@ import type { DeliveryFacts } from './telemetry/logger.js';
 
 export interface AdapterApi {
   readonly settings: Settings;
-  /** One HTTP request the whole way; resolves to the answer to write, never rejects. Every rejection is reported already. */
-  answer(request: HttpRequest): Promise<Answer>;
+  /** One HTTP request the whole way; `respond` gets the answer to write, once. Every rejection is reported already. */
+  answer(request: HttpRequest, respond: (answer: Answer) => void): void;
   /** Queued mode's worker side: a stored delivery, checked again, its entity held (latest wins), through its pending handlers. */
   process(delivery: StoredDelivery, job: StoredJob, order: StoredOrder | undefined): Promise<ProcessResult>;
   /** How long a delivery is remembered inline (twice the tolerance): what a worker's order marks add their retry horizon to. */

@@ -52,7 +52,7 @@ export class WebhookReceiver<Schemas extends SchemaMap = EventSchemas> {
     settings.queue?.attach?.({ report }); // where the queue reports the trouble no request carries
     registerAdapterApi(this, {
       settings,
-      answer: (request) => exchange(request, receiving),
+      answer: (request, respond) => exchange(request, receiving, respond),
       process: (delivery, job, order) =>
         runStored(delivery, job, { validators: this.#validators, handlers: this.#handlers, runHandler: reporter.runHandler, orderKeys, report }, order),
       rememberMs: settings.rememberMs,

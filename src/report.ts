@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { asWebhookError, WebhookHandlerError, type WebhookError } from './errors.js';
 import type { HandlerRun, HandlerRunner, Unsubscribe } from './handlers.js';
 import { STATUS_BY_OUTCOME, type ReceiveResult } from './outcome.js';
@@ -87,32 +88,48 @@ export class Reporter {
   /**
    * Runs one delivery (`run`, the pipeline) in its span, and says how it ended: a rejection is
    * reported and thrown; the span, the metric and the inspector's record are written either way.
+   * (One `then`, no async frame: this is on every delivery's way.)
    */
-  async observe(input: ReceiveInput, request: EarlyRequest | undefined, run: (input: ReceiveInput) => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
+  observe(input: ReceiveInput, request: EarlyRequest | undefined, run: (input: ReceiveInput) => Promise<Delivered>): Promise<ReceiveResult<unknown>> {
     const otel = this.#otel;
     const span = otel?.startDelivery();
-    const counting = otel?.counting() === true;
-    const at = this.#listeners.size === 0 ? 0 : Date.now();
-    let delivered: Delivered;
+    const ending = { span, counting: otel?.counting() === true, at: this.#listeners.size === 0 ? 0 : Date.now() };
+    let pending: Promise<Delivered>;
     try {
-      delivered = await (span === undefined ? run(input) : otel!.withSpan(span, () => run(input)));
+      pending = span === undefined ? run(input) : otel!.withSpan(span, () => run(input));
     } catch (thrown) {
-      const error = asWebhookError(thrown);
-      const facts = factsOf(input, error);
-      this.report(error, facts);
-      if (span !== undefined || counting) otel!.endDelivery(span, ending(outcomeOfStatus(error.status), error.status, error, facts, error instanceof WebhookHandlerError ? this.#known(facts) : undefined));
-      if (at !== 0) this.#record(at, request, input, undefined, error);
-      throw error;
+      return Promise.reject(this.#failed(thrown, input, request, ending));
     }
+    return pending.then(
+      (delivered) => this.#delivered(delivered, input, request, ending),
+      (thrown: unknown) => {
+        throw this.#failed(thrown, input, request, ending);
+      },
+    );
+  }
+
+  #delivered(delivered: Delivered, input: ReceiveInput, request: EarlyRequest | undefined, { span, counting, at }: Ending): ReceiveResult<unknown> {
     const superseded = delivered.result.outcome === 'superseded' && this.#logger?.info !== undefined;
     if (span !== undefined || counting || superseded) {
       const facts = factsOf(input, delivered.result);
       if (superseded) logSuperseded(this.#logger!, facts);
       const status = STATUS_BY_OUTCOME[delivered.result.outcome];
-      if (span !== undefined || counting) otel!.endDelivery(span, ending(delivered.result.outcome, status, undefined, facts, this.#known(facts)));
+      if (span !== undefined || counting) this.#otel!.endDelivery(span, { outcome: delivered.result.outcome, status, error: undefined, facts, knownEvent: this.#known(facts) });
     }
     if (at !== 0) this.#record(at, request, input, delivered, undefined);
     return delivered.result;
+  }
+
+  #failed(thrown: unknown, input: ReceiveInput, request: EarlyRequest | undefined, { span, counting, at }: Ending): WebhookError {
+    const error = asWebhookError(thrown);
+    const facts = factsOf(input, error);
+    this.report(error, facts);
+    if (span !== undefined || counting) {
+      const knownEvent = error instanceof WebhookHandlerError ? this.#known(facts) : undefined;
+      this.#otel!.endDelivery(span, { outcome: outcomeOfStatus(error.status), status: error.status, error, facts, knownEvent });
+    }
+    if (at !== 0) this.#record(at, request, input, undefined, error);
+    return error;
   }
 
   /** A rejection an adapter's request got before the pipeline ran (405, 415, 413, 408): reported, counted, given a span and a record. */
@@ -143,13 +160,13 @@ export class Reporter {
   }
 }
 
-const ending = (outcome: string, status: number, error: WebhookError | undefined, facts: DeliveryFacts, knownEvent: string | undefined) => ({
-  outcome,
-  status,
-  error,
-  facts,
-  knownEvent,
-});
+/** How a delivery's end is to be told: its span (when recording), whether metrics count, when it arrived (records). */
+interface Ending {
+  readonly span: Span | undefined;
+  readonly counting: boolean;
+  /** 0 while no one records deliveries. */
+  readonly at: number;
+}
 
 function logSuperseded(logger: WebhookLogger, facts: DeliveryFacts): void {
   try {

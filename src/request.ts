@@ -20,12 +20,17 @@ export interface ReceiveInput {
   url?: string | undefined;
 }
 
+export type BodyCallback = (error: unknown, body?: BodyInput) => void;
+
 /** An HTTP request as an adapter hands it to the receiver: the head, and how to read the body once. */
 export interface HttpRequest {
   readonly method: string | undefined;
   readonly headers: IncomingHeaders;
   /** The path and query (`/webhooks?store=1`), as a secret resolver sees it. */
   readonly url: string | undefined;
-  /** The exact bytes of the body, read with the receiver's limit and timeout; rejects with a `WebhookError`. */
-  readBody(): Promise<BodyInput>;
+  /**
+   * Reads the exact bytes of the body once, with the receiver's limit and timeout, and calls `done`
+   * with them or with a `WebhookError` (a callback: raw-body's own shape, and no promise per request).
+   */
+  readBody(done: BodyCallback): void;
 }

@@ -12,20 +12,20 @@ export interface Receiving {
   rejected(error: WebhookError, request: HttpRequest): WebhookError;
 }
 
-/** One HTTP request the whole way, for every adapter: the head, the body, the pipeline, the answer. Never rejects. */
-export async function exchange(request: HttpRequest, receiving: Receiving): Promise<Answer> {
+/**
+ * One HTTP request the whole way, for every adapter: the head, the body, the pipeline; `respond`
+ * gets the answer to write, once, whatever happened.
+ */
+export function exchange(request: HttpRequest, receiving: Receiving, respond: (answer: Answer) => void): void {
   const headError = checkRequestHead(request.method, request.headers['content-type'], request.headers['content-encoding']);
-  if (headError !== undefined) return answerForError(receiving.rejected(headError, request)); // 405, 415
-  let body;
-  try {
-    body = await request.readBody();
-  } catch (error) {
-    return answerForError(receiving.rejected(asWebhookError(error), request)); // 413, 408, 400 incomplete, 500 misconfigured
-  }
-  try {
-    const input = { body, signature: request.headers['x-webhook-signature'], headers: request.headers, url: request.url };
-    return answerForResult(await receiving.receive(input, request));
-  } catch (error) {
-    return answerForError(error); // reported by receive()
-  }
+  if (headError !== undefined) return respond(answerForError(receiving.rejected(headError, request))); // 405, 415
+  request.readBody((error, body) => {
+    // 413, 408, 400 incomplete, 500 misconfigured
+    if (error !== undefined) return respond(answerForError(receiving.rejected(asWebhookError(error), request)));
+    const input = { body: body!, signature: request.headers['x-webhook-signature'], headers: request.headers, url: request.url };
+    receiving.receive(input, request).then(
+      (result) => respond(answerForResult(result)),
+      (rejection: unknown) => respond(answerForError(rejection)), // reported by receive()
+    );
+  });
 }

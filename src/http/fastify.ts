@@ -1,6 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { adapterApiOf, type AdapterApi } from '../adapter-api.js';
 import type { WebhookReceiver } from '../receiver.js';
+import type { BodyCallback } from '../request.js';
 import type { Answer } from './answers.js';
 import { readBody } from './read-body.js';
 
@@ -35,7 +36,8 @@ export const fastifyWebhooks: FastifyPluginCallback<FastifyWebhooksOptions> = (i
 
   instance.all(path, async (request, reply) => {
     const { raw } = request;
-    const answer = await api.answer({ method: raw.method, headers: raw.headers, url: request.url, readBody: () => readBody(raw, api.settings) });
+    const readRaw = (done: BodyCallback): void => readBody(raw, api.settings, done);
+    const answer = await new Promise<Answer>((resolve) => api.answer({ method: raw.method, headers: raw.headers, url: request.url, readBody: readRaw }, resolve));
     return send(reply, answer);
   });
   done();

@@ -1,7 +1,7 @@
 import { adapterApiOf } from '../adapter-api.js';
 import { bodyTimeout, incompleteBody, misconfigured, notFound, payloadTooLarge, WebhookError } from '../errors.js';
 import { normalizePath, type Settings } from '../options.js';
-import type { IncomingHeaders } from '../request.js';
+import type { HttpRequest, IncomingHeaders } from '../request.js';
 import { answerForError, type Answer } from './answers.js';
 
 /** A Fetch API route handler: Next.js `export const POST = …`, Hono `app.post(path, (c) => handler(c.req.raw))`, Bun, Deno, a Cloudflare Worker's `fetch`. */
@@ -10,17 +10,18 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 export function createFetchHandler(receiver: object): FetchHandler {
   const api = adapterApiOf(receiver);
   const { settings } = api;
-  return async function aicommerceWebhooks(request) {
+  return function aicommerceWebhooks(request) {
     const { pathname, search } = new URL(request.url);
-    if (settings.path !== undefined && normalizePath(pathname) !== settings.path) return toResponse(answerForError(notFound()));
+    if (settings.path !== undefined && normalizePath(pathname) !== settings.path) return Promise.resolve(toResponse(answerForError(notFound())));
     const headers: IncomingHeaders = Object.fromEntries(request.headers);
     // `url` is the path and query, as the node adapter gives it, so one secret resolver fits both.
-    return toResponse(await api.answer({ method: request.method, headers, url: pathname + search, readBody: () => readBody(request, settings) }));
+    const readBody: HttpRequest['readBody'] = (done) => void readFetchBody(request, settings).then((body) => done(undefined, body), done);
+    return new Promise((resolve) => api.answer({ method: request.method, headers, url: pathname + search, readBody }, (answer) => resolve(toResponse(answer))));
   };
 }
 
 /** The body's bytes; a stream that fails (the client went away) is an incomplete body. */
-async function readBody(request: Request, settings: Settings): Promise<Uint8Array> {
+async function readFetchBody(request: Request, settings: Settings): Promise<Uint8Array> {
   try {
     return await readStream(request, settings);
   } catch (error) {

@@ -3,7 +3,7 @@ import { adapterApiOf } from '../adapter-api.js';
 import { misconfigured } from '../errors.js';
 import { normalizePath, type Settings } from '../options.js';
 import type { WebhookReceiver } from '../receiver.js';
-import type { BodyInput } from '../signature.js';
+import type { BodyCallback } from '../request.js';
 import type { Answer } from './answers.js';
 import { readBody } from './read-body.js';
 
@@ -35,17 +35,17 @@ export function koaWebhooks(receiver: WebhookReceiver<never>): KoaMiddleware {
   const { settings } = api;
   return async function aicommerceWebhooks(ctx, next) {
     if (settings.path !== undefined && normalizePath(ctx.path) !== settings.path) return void (await next());
-    const request = { method: ctx.method, headers: ctx.req.headers, url: ctx.originalUrl, readBody: () => bodyOf(ctx, settings) };
-    answer(ctx, await api.answer(request));
+    const request = { method: ctx.method, headers: ctx.req.headers, url: ctx.originalUrl, readBody: (done: BodyCallback) => bodyOf(ctx, settings, done) };
+    answer(ctx, await new Promise<Answer>((resolve) => api.answer(request, resolve)));
   };
 }
 
 /** The raw copy a Koa body parser left, or the stream read with the limit and timeout. */
-function bodyOf(ctx: KoaContext, settings: Settings): Promise<BodyInput> {
+function bodyOf(ctx: KoaContext, settings: Settings, done: BodyCallback): void {
   const { rawBody } = ctx.request as { rawBody?: unknown };
-  if (typeof rawBody === 'string' || rawBody instanceof Uint8Array) return Promise.resolve(rawBody);
-  if (ctx.req.readableEnded) return Promise.reject(misconfigured(MOUNTING_HELP));
-  return readBody(ctx.req, settings);
+  if (typeof rawBody === 'string' || rawBody instanceof Uint8Array) return done(undefined, rawBody);
+  if (ctx.req.readableEnded) return done(misconfigured(MOUNTING_HELP));
+  readBody(ctx.req, settings, done);
 }
 
 function answer(ctx: KoaContext, { status, headers, body }: Answer): void {

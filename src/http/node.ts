@@ -2,8 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerR
 import { adapterApiOf } from '../adapter-api.js';
 import { notFound } from '../errors.js';
 import { normalizePath, type Settings } from '../options.js';
-import type { HttpRequest } from '../request.js';
-import type { BodyInput } from '../signature.js';
+import type { BodyCallback, HttpRequest } from '../request.js';
 import { answerForError, type Answer } from './answers.js';
 import { readBody, type FrameworkRequest } from './read-body.js';
 
@@ -26,7 +25,7 @@ export function createNodeMiddleware(receiver: object): NodeMiddleware {
       if (next !== undefined) return next();
       return write(req, res, answerForError(notFound()));
     }
-    void api.answer(new NodeRequest(req, settings)).then((answer) => write(req, res, answer));
+    api.answer(new NodeRequest(req, settings), (answer) => write(req, res, answer));
   };
 }
 
@@ -46,8 +45,8 @@ class NodeRequest implements HttpRequest {
     this.#settings = settings;
   }
 
-  readBody(): Promise<BodyInput> {
-    return readBody(this.#req, this.#settings);
+  readBody(done: BodyCallback): void {
+    readBody(this.#req, this.#settings, done);
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
 import { bodyTimeout, incompleteBody, misconfigured, payloadTooLarge, type WebhookError } from '../errors.js';
 import type { Settings } from '../options.js';
-import type { BodyInput } from '../signature.js';
+import type { BodyCallback } from '../request.js';
 
 /** What frameworks and earlier middleware may have left on the request. */
 export interface FrameworkRequest extends IncomingMessage {
@@ -25,14 +25,14 @@ const ENCODING_SET = 'The request stream was given an encoding (setEncoding) bef
  * raw-body (what body-parser and Express stand on) with the limit and the declared length. Any
  * adapter holding a Node `IncomingMessage` (node:http, Express, Fastify, Koa) reads through here.
  */
-export function readBody(req: FrameworkRequest, settings: Pick<Settings, 'limit' | 'bodyTimeout'>): Promise<BodyInput> {
+export function readBody(req: FrameworkRequest, settings: Pick<Settings, 'limit' | 'bodyTimeout'>, done: BodyCallback): void {
   const captured = typeof req.rawBody === 'string' || req.rawBody instanceof Uint8Array ? req.rawBody : req.body;
-  if (typeof captured === 'string' || captured instanceof Uint8Array) return Promise.resolve(captured);
-  if (req.readableEnded || req._body === true) return Promise.reject(misconfigured(MOUNTING_HELP));
+  if (typeof captured === 'string' || captured instanceof Uint8Array) return done(undefined, captured);
+  if (req.readableEnded || req._body === true) return done(misconfigured(MOUNTING_HELP));
   // The client hung up before this middleware ran (e.g. while an async one before it waited).
-  if (req.destroyed) return Promise.reject(incompleteBody('The client closed the connection before the body was read'));
-  if (req.readableEncoding !== null) return Promise.reject(misconfigured(ENCODING_SET));
-  return new Promise((resolve, reject) => readStream(req, settings, (error, body) => (error === undefined ? resolve(body!) : reject(error))));
+  if (req.destroyed) return done(incompleteBody('The client closed the connection before the body was read'));
+  if (req.readableEncoding !== null) return done(misconfigured(ENCODING_SET));
+  readStream(req, settings, done);
 }
 
 /** The stream, read once by raw-body with the limit and the declared length, and a deadline of our own. */
