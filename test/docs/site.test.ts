@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, describeChromium } from '../helpers/chromium.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { root } from './samples.js';
 
 // The documentation site as a reader gets it: built with `npm run docs:build`, served as static
@@ -13,12 +14,6 @@ import { root } from './samples.js';
 // error or a request leaving the machine, every internal link and anchor leads somewhere, and the
 // search finds what an operator looks up. Screenshots go to test/.generated/docs/.
 
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const required = ['1', 'true'].includes((process.env['CI'] ?? '').toLowerCase()) || process.env['REQUIRE_CHROMIUM'] === '1';
-if (!existsSync(chromiumPath)) {
-  if (required) throw new Error(`${chromiumPath} not found: install Debian's chromium (apt-get install -y chromium; .ci/run does)`);
-  console.warn(`\n${'#'.repeat(78)}\n#  DOCS SITE TEST SKIPPED: no Chromium at ${chromiumPath} (apt-get install -y chromium).\n${'#'.repeat(78)}\n`);
-}
 
 const dist = path.join(root, 'docs', '.vitepress', 'dist');
 const shots = path.join(root, 'test', '.generated', 'docs');
@@ -80,7 +75,7 @@ function idsOf(file: string): Set<string> {
   return found;
 }
 
-describe.skipIf(!existsSync(chromiumPath))('the documentation site, in Chromium', () => {
+describeChromium('the documentation site, in Chromium', () => {
   let server: http.Server;
   let origin: string;
   let browser: Browser;

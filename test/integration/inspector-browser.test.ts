@@ -3,7 +3,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, chromiumPath, describeChromium } from '../helpers/chromium.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWebhookReceiver, signPayload, type EventName, type Inspector } from 'aicommerce-webhooks';
 import { createDelivery, createTestSender, sampleEvents } from 'aicommerce-webhooks/testing';
 import { listen } from '../helpers/http.js';
@@ -40,6 +41,7 @@ const data = sampleEvents['chat.message.received'];
 const seqs: Record<string, number> = {};
 
 beforeAll(async () => {
+  if (!chromiumAvailable) return; // said loudly by helpers/chromium.ts
   const webhooks = createWebhookReceiver({ secret });
   webhooks.onAny((event, ctx) => void runs.push({ event: event.event, data: event.data, id: ctx.id, timestamp: event.timestamp, action: ctx.headers['x-inspector-action'] }));
   webhooks.on('chat.message.received', async function failWhenAsked(event) {
@@ -53,7 +55,7 @@ beforeAll(async () => {
   ({ origin, close } = await listen(http.createServer(app)));
   await sender.webhooks.create({ url: webhookUrl(), events: [...eventNames], secret });
 
-  browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
   context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   page = await context.newPage();
@@ -109,7 +111,7 @@ async function open(seq: number | undefined): Promise<void> {
   await page.locator('#detail h2').filter({ hasText: `#${seq} ` }).waitFor();
 }
 
-describe('the inspector page', () => {
+describeChromium('the inspector page', () => {
   it('shows a valid, a forged, a stale and an invalid delivery within a second each, with status and reason', async () => {
     const valid = await rowAfter(() => sender.send('chat.message.received', data));
     expect(valid).toMatchObject({ status: 200, code: 'handled', reason: 'verified, valid and fresh; 2 handlers ran' });
