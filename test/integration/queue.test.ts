@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Queue } from 'bullmq';
@@ -166,6 +167,66 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     expect(seen).toEqual([
       { message: sampleEvents['chat.message.received'].message, id: job!.id, attempt: 1, url: WEBHOOK_PATH, signature: headers['x-webhook-signature'] },
     ]);
+  });
+
+  const snapshot = (price: number, ago: number) =>
+    createDelivery(
+      'product.updated',
+      { ...sampleEvents['product.updated'], product: { ...sampleEvents['product.updated'].product, price } },
+      { secret, timestamp: new Date(Date.now() - ago) },
+    );
+
+  it('latest wins in the worker: an older snapshot than one applied completes as superseded, its handler never run, logged at info with its key', async () => {
+    const { queue, post, webhooks, work, errors, logs } = await setup();
+    const prices: number[] = [];
+    webhooks.on('product.updated', (event) => void prices.push(event.data.product.price!));
+    await postDelivery(post, snapshot(2, 1_000));
+    const worker = work();
+    await expect.poll(() => prices, { timeout: 10_000 }).toEqual([2]);
+    await postDelivery(post, snapshot(1, 60_000)); // a retry from an hour's backoff, arriving late
+    const completed: string[] = [];
+    worker.on('completed', (job) => void completed.push(job.id!));
+    await expect.poll(() => completed.length, { timeout: 10_000 }).toBe(1);
+    expect(prices).toEqual([2]);
+    expect(errors).toEqual([]);
+    expect(logs.filter((log) => log.record['outcome'] === 'superseded')).toEqual([
+      {
+        level: 'info',
+        record: { outcome: 'superseded', event: 'product.updated', deliveryId: completed[0], orderKey: 'store_xyz/product/prod_xyz' },
+        message: expect.stringContaining('superseded'),
+      },
+    ]);
+    expect(await queue.getJobCounts('completed', 'failed', 'waiting', 'delayed')).toEqual({ completed: 0, failed: 0, waiting: 0, delayed: 0 });
+  });
+
+  it('one job per entity at a time: a job whose entity another job holds waits, spending no attempt, and runs once it is free', async () => {
+    const { queue, post, webhooks, work } = await setup();
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const runs: { price: number; attempt: number; orderKey: string | undefined }[] = [];
+    let running = 0;
+    let most = 0;
+    webhooks.on('product.updated', async (event, context) => {
+      most = Math.max(most, ++running);
+      runs.push({ price: event.data.product.price!, attempt: context.attempt, orderKey: context.orderKey });
+      if (event.data.product.price === 1) await blocked;
+      running--;
+    });
+    await postDelivery(post, snapshot(1, 2_000));
+    work({ concurrency: 4 });
+    await expect.poll(() => runs.length, { timeout: 10_000 }).toBe(1);
+    const second = snapshot(2, 1_000); // the same product, while the first one runs
+    await postDelivery(post, second);
+    const id = createHash('sha256').update(second.body).digest('hex');
+    await expect.poll(async () => (await queue.getJob(id))?.data.waits ?? 0, { timeout: 10_000, message: 'it waits, twice' }).toBeGreaterThanOrEqual(2);
+    expect(runs).toHaveLength(1);
+    release();
+    await expect.poll(() => runs.length, { timeout: 10_000 }).toBe(2);
+    expect(runs).toEqual([
+      { price: 1, attempt: 1, orderKey: 'store_xyz/product/prod_xyz' },
+      { price: 2, attempt: 1, orderKey: 'store_xyz/product/prod_xyz' }, // its waits were not attempts
+    ]);
+    expect(most).toBe(1);
   });
 
   it('a failed attempt is retried, and the retry runs only the handlers that have not succeeded yet', async () => {

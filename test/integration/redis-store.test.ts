@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
+import type { Held, HoldResult } from 'aicommerce-webhooks';
 import { RedisDedupeStore } from 'aicommerce-webhooks/redis';
 import { describeRedis, uniquePrefix, useRedisClient } from '../helpers/redis.js';
 import { claimed } from '../helpers/stores.js';
@@ -94,4 +95,62 @@ describeRedis('RedisDedupeStore on a real Redis', () => {
     await newer.release();
     claimed(await theirs.claim('k'));
   });
+
+  describe('latest wins: the entity marks and holds', () => {
+    const held = (result: HoldResult): Held => {
+      expect(result.status).toBe('held');
+      return result as Held;
+    };
+
+    it('holds an entity once; a newer mark supersedes older timestamps, an equal one does not; a release raises nothing', async () => {
+      const { ours, theirs } = pair();
+      const first = held(await ours.hold('store_1/product/p1', 2_000));
+      expect((await theirs.hold('store_1/product/p1', 3_000)).status).toBe('busy');
+      await first.release(); // failed handlers: no mark
+      const second = held(await theirs.hold('store_1/product/p1', 1_000));
+      await second.applied(60_000);
+      expect((await ours.hold('store_1/product/p1', 999)).status).toBe('superseded');
+      await held(await ours.hold('store_1/product/p1', 1_000)).applied(60_000); // a tie is applied
+      const newer = held(await ours.hold('store_1/product/p1', 5_000));
+      await newer.applied(60_000);
+      expect((await theirs.hold('store_1/product/p1', 4_999)).status).toBe('superseded');
+      expect((await theirs.hold('store_1/product/p2', 1)).status).toBe('held'); // another entity
+    });
+
+    it('keeps one hash per entity under the prefix, never lowers its mark, and lets it expire after the retention', async () => {
+      const { prefix, ours, theirs } = pair();
+      const late = held(await ours.hold('e', 1_000));
+      await late.applied(60_000);
+      await held(await theirs.hold('e', 9_000)).applied(60_000);
+      await held(await theirs.hold('e', 9_000)).applied(150); // same mark, shorter retention: the longer one stays
+      expect(await redis.client.hGetAll(`${prefix}order:e`)).toEqual({ m: '9000' });
+      expect(await redis.client.pTTL(`${prefix}order:e`)).toBeGreaterThan(50_000);
+      const { prefix: short, ours: brief } = pair();
+      await held(await brief.hold('e', 1)).applied(100);
+      await sleep(200);
+      expect(await redis.client.exists(`${short}order:e`)).toBe(0);
+    });
+
+    it('a hold is a lease on Redis’s clock: when its process dies, another delivery holds the entity after leaseMs; the late settle leaves the new hold', async () => {
+      const { ours, theirs } = pair(100);
+      const dead = held(await ours.hold('e', 1_000));
+      expect((await theirs.hold('e', 2_000)).status).toBe('busy');
+      await sleep(150);
+      const next = held(await theirs.hold('e', 2_000));
+      await dead.applied(60_000); // the "dead" one settles after all: its mark goes in, the other's hold stays
+      expect((await ours.hold('e', 3_000)).status).toBe('busy');
+      await next.applied(60_000);
+      expect((await ours.hold('e', 1_500)).status).toBe('superseded');
+    });
+
+    it('a hold that cannot reach Redis rejects (the receiver answers it 503 store_unavailable, nothing run)', async () => {
+      const client = redis.client.duplicate({ disableOfflineQueue: true });
+      client.on('error', () => {});
+      await client.connect();
+      const store = new RedisDedupeStore({ client, prefix: uniquePrefix() });
+      await client.close();
+      await expect(store.hold('e', 1)).rejects.toThrow();
+    });
+  });
 });
+
