@@ -3,7 +3,7 @@ import { Webhooks } from '@octokit/webhooks';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createWebhookReceiver, signPayload, verifyWebhookSignature } from 'aicommerce-webhooks';
 import { timePerOp, type TimedOp, type TimingOptions } from './measure.js';
-import { EVENT, MIB, paddedBody, SECRET, signedHeaders, smallBody, STANDARD_SECRET, stripe } from './payload.js';
+import { distinctProductDeliveries, EVENT, MIB, paddedBody, PRODUCT_EVENT, SECRET, signedHeaders, smallBody, STANDARD_SECRET, stripe } from './payload.js';
 import { markdownTable, micros, ratio } from './table.js';
 import { packageWithoutOpenTelemetry } from './without-otel.js';
 
@@ -19,6 +19,12 @@ export const OURS = 'aicommerce-webhooks receive()';
 export const OURS_WITHOUT_OTEL = 'aicommerce-webhooks receive(), no @opentelemetry/api';
 /** The same receiver with an inspector mounted: every delivery is recorded (issue 18). */
 export const OURS_INSPECTED = 'aicommerce-webhooks receive(), inspector mounted';
+/** An ordered event through receive(), latest wins on (its marks in memory: dedupe off) and off (issue 15). */
+export const OURS_ORDERED = 'aicommerce-webhooks receive(), product.updated, latest wins';
+export const OURS_UNORDERED = 'aicommerce-webhooks receive(), product.updated, order: false';
+
+/** Products the ordered contenders cycle through: each delivery is applied (a repeat has an equal timestamp, which is applied). */
+const PRODUCTS = 1_024;
 
 /** One ~1 KB delivery through each library's own verify-and-parse, against the floor. */
 export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
@@ -33,6 +39,8 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
   const inspected = createWebhookReceiver({ secret: SECRET, dedupe: false });
   inspected.on(EVENT, () => void inspectedRuns++);
   const inspector = inspected.inspector(); // records from here on; never served in the bench
+  const ordered = productContender(OURS_ORDERED, {});
+  const unordered = productContender(OURS_UNORDERED, { order: false });
   const withoutOtel = await packageWithoutOpenTelemetry();
   let withoutOtelRuns = 0;
   const receiverWithoutOtel = withoutOtel.pkg.createWebhookReceiver({ secret: SECRET, dedupe: false });
@@ -48,6 +56,8 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
     { name: OURS, run: () => receiver.receive({ body, signature: headers['x-webhook-signature'] }) },
     { name: OURS_WITHOUT_OTEL, run: () => receiverWithoutOtel.receive({ body, signature: headers['x-webhook-signature'] }) },
     { name: OURS_INSPECTED, run: () => inspected.receive({ body, signature: headers['x-webhook-signature'] }) },
+    ordered.op,
+    unordered.op,
     // @octokit/webhooks' types name GitHub events only; the bench sends its own event name.
     { name: '@octokit/webhooks verifyAndReceive()', run: () => octokit.verifyAndReceive(octokitEvent as never) },
     { name: 'stripe webhooks.constructEvent()', run: () => stripe.webhooks.constructEvent(body, headers['stripe-signature']!, SECRET) },
@@ -55,14 +65,16 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
   ];
   let ns;
   try {
-    await sanityCheck(ops, () => ourRuns === 1 && withoutOtelRuns === 1 && inspectedRuns === 1 && octokitRuns === 1);
+    await sanityCheck(ops, () => ourRuns === 1 && withoutOtelRuns === 1 && inspectedRuns === 1 && octokitRuns === 1 && ordered.runs() === 1 && unordered.runs() === 1);
     ns = await timePerOp(ops, timing);
+    for (const contender of [ordered, unordered]) contender.assertAllApplied();
   } finally {
     withoutOtel.dispose();
     inspector.close();
   }
   const floor = ns.get(FLOOR)!;
-  const rows = ops.filter((op) => op.name !== OURS_WITHOUT_OTEL && op.name !== OURS_INSPECTED).map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
+  const apart = new Set([OURS_WITHOUT_OTEL, OURS_INSPECTED, OURS_ORDERED, OURS_UNORDERED]);
+  const rows = ops.filter((op) => !apart.has(op.name)).map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / floor)]);
   const otelCost = ns.get(OURS)! / ns.get(OURS_WITHOUT_OTEL)!;
   const otelTable = markdownTable(
     ['receive()', 'time per delivery', '× without the API'],
@@ -78,12 +90,46 @@ export async function perDelivery(timing: TimingOptions): Promise<MicroResult> {
       [OURS_INSPECTED, micros(ns.get(OURS_INSPECTED)!), ratio(ns.get(OURS_INSPECTED)! / ns.get(OURS)!)],
     ],
   );
+  const orderTable = markdownTable(
+    ['receive()', 'time per delivery', '× order: false'],
+    [
+      [OURS_UNORDERED, micros(ns.get(OURS_UNORDERED)!), ratio(1)],
+      [OURS_ORDERED, micros(ns.get(OURS_ORDERED)!), ratio(ns.get(OURS_ORDERED)! / ns.get(OURS_UNORDERED)!)],
+    ],
+  );
   return {
     table:
       `Per delivery (${bytes}-byte \`${EVENT}\`, 8 products; ours with dedupe off and a no-op handler):\n\n${markdownTable(['contender', 'time per delivery', '× floor'], rows)}` +
       `\n\nWhat OpenTelemetry costs when no SDK is registered (the same run):\n\n${otelTable}` +
-      `\n\nWhat a mounted inspector costs, recording every delivery (the same run):\n\n${inspectorTable}`,
+      `\n\nWhat a mounted inspector costs, recording every delivery (the same run):\n\n${inspectorTable}` +
+      `\n\nWhat latest wins costs an ordered event (\`${PRODUCT_EVENT}\` of ${PRODUCTS.toLocaleString('en')} products in turn, every delivery applied; ` +
+      `dedupe off, so the marks are in memory; a no-op handler; the same run):\n\n${orderTable}`,
     ns,
+  };
+}
+
+/**
+ * A receiver of `product.updated` timed on PRODUCTS products' snapshots in turn: with latest wins
+ * each is held, applied and its mark raised (a repeat's equal timestamp is applied again), never superseded.
+ */
+function productContender(name: string, options: { order?: false }) {
+  const next = distinctProductDeliveries();
+  const pool = Array.from({ length: PRODUCTS }, () => {
+    const { body, headers } = next();
+    return { body, signature: headers['x-webhook-signature']! };
+  });
+  const receiver = createWebhookReceiver({ secret: SECRET, dedupe: false, ...options });
+  let runs = 0;
+  let calls = 0;
+  receiver.on(PRODUCT_EVENT, () => void runs++);
+  const op: TimedOp = { name, run: () => receiver.receive(pool[calls++ % PRODUCTS]!) };
+  return {
+    op,
+    runs: () => runs,
+    /** Every call ran the handler: nothing was superseded or refused while it was timed. */
+    assertAllApplied(): void {
+      if (runs !== calls) throw new Error(`${name}: ${calls} deliveries, ${runs} handler runs (superseded or refused ones would be timed as cheap)`);
+    },
   };
 }
 

@@ -2,9 +2,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { signPayload } from 'aicommerce-webhooks';
-import { EVENT, SECRET } from './constants.js';
+import { EVENT, PRODUCT_EVENT, SECRET } from './constants.js';
 
-export { EVENT, SECRET, WEBHOOK_PATH } from './constants.js';
+export { EVENT, PRODUCT_EVENT, SECRET, WEBHOOK_PATH } from './constants.js';
 
 // The bytes every contender receives: one `chat.message.received` body, signed once in each
 // peer's own scheme, so no contender is timed on anything but its own verification.
@@ -83,6 +83,29 @@ export function distinctDeliveries(now = new Date()): () => { body: string; head
   const tail = `"${template.slice(at + messageId.length)}`;
   return () => {
     const body = `${head}${String(deliveries++).padStart(9, '0')}${tail}`;
+    return { body, headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` } };
+  };
+}
+
+/** Numbers the products of the whole run, so no two product snapshots are of the same entity. */
+let products = 0;
+
+/**
+ * Distinct signed `product.updated` snapshots (latest wins orders them by product), one per call,
+ * each of a product of its own: every one is applied, none superseded, and none a copy of another.
+ */
+export function distinctProductDeliveries(now = new Date()): () => { body: string; headers: Record<string, string> } {
+  const timestamp = now.toISOString();
+  return () => {
+    const body = JSON.stringify({
+      event: PRODUCT_EVENT,
+      timestamp,
+      data: {
+        storeId: 'store_nordic_outdoor',
+        product: { id: `prod_${String(products++).padStart(9, '0')}`, name: 'Trail Runner 2 GTX, waterproof', price: 129.99, currency: 'EUR' },
+        changedFields: ['price'],
+      },
+    });
     return { body, headers: { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` } };
   };
 }

@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue } from 'aicommerce-webhooks/bullmq';
 import { startServer, startWorker, type ServerProcess, type WorkerProcess } from './child.js';
-import { distinctDeliveries, SECRET, WEBHOOK_PATH } from './payload.js';
+import { distinctDeliveries, distinctProductDeliveries, PRODUCT_EVENT, SECRET, WEBHOOK_PATH } from './payload.js';
 import { findRedisServer, startRedis, type BenchRedis } from './redis.js';
 import { deadLetterBytes, memoryUsage, startLatency, usedMemory, type StartLatency } from './queue-production.js';
 import { integer, markdownTable, ratio } from './table.js';
@@ -89,6 +89,8 @@ export interface QueueResult {
   readonly http?: ReadonlyMap<QueueContender, QueueHttpStats>;
   readonly latency?: ReadonlyMap<string, QueueHttpStats>;
   readonly workers?: { readonly ours: WorkerStats; readonly bare: WorkerStats };
+  /** Our worker on an ordered event, latest wins on and off (`order: false`), draining the same product jobs. */
+  readonly orderedWorkers?: { readonly ordered: WorkerStats; readonly unordered: WorkerStats };
   /** Redis bytes each delivery leaves once its handlers are done (its deduplication key), from INFO memory over our worker's rounds. */
   readonly retainedBytes?: number;
   /** Redis bytes of a dead letter after 42 attempts (MEMORY USAGE of its job). */
@@ -196,11 +198,14 @@ async function rounds(
   );
 }
 
+/** Distinct signed deliveries, one per call (payload.ts). */
+type Deliveries = () => () => { body: string; headers: Record<string, string> };
+
 /** Fills the (emptied) queue with `count` distinct deliveries through a receiver's own enqueue path, 100 at a time. */
-async function fill(queue: Queue, count: number): Promise<void> {
+async function fill(queue: Queue, count: number, deliveries: Deliveries): Promise<void> {
   await queue.obliterate({ force: true });
   const receiver = createWebhookReceiver({ secret: SECRET, queue: new BullMQDeliveryQueue({ queue }) });
-  const next = distinctDeliveries();
+  const next = deliveries();
   const headers = { host: '127.0.0.1', 'content-type': 'application/json', 'content-length': '', 'x-webhook-signature': '' };
   for (let sent = 0; sent < count; ) {
     const batch = Math.min(100, count - sent);
@@ -219,22 +224,23 @@ async function fill(queue: Queue, count: number): Promise<void> {
   if (waiting !== count) throw new Error(`fill: ${waiting} jobs waiting, not ${count}`);
 }
 
-async function drainRounds(
-  workers: { ours: WorkerProcess; bare: WorkerProcess },
+/** Two workers draining the same pre-filled jobs (`deliveries`), alternating rounds after a warm-up of each. */
+async function drainRounds<Name extends string>(
+  workers: Readonly<Record<Name, WorkerProcess>>,
   queue: Queue,
   client: Client,
-  { rounds, jobs }: { rounds: number; jobs: number },
-): Promise<{ ours: WorkerStats; bare: WorkerStats; retainedBytes: number }> {
-  const names = ['ours', 'bare'] as const;
-  const tallies = { ours: { ms: 0, cpu: 0, redis: 0, completed: 0, failed: 0 }, bare: { ms: 0, cpu: 0, redis: 0, completed: 0, failed: 0 } };
+  { rounds, jobs, deliveries }: { rounds: number; jobs: number; deliveries: Deliveries },
+): Promise<Record<Name, WorkerStats> & { retainedBytes: number }> {
+  const names = Object.keys(workers) as Name[];
+  const tallies = Object.fromEntries(names.map((name) => [name, { ms: 0, cpu: 0, redis: 0, completed: 0, failed: 0 }])) as Record<Name, { ms: number; cpu: number; redis: number; completed: number; failed: number }>;
   const retained: number[] = [];
-  const drain = async (name: (typeof names)[number], count: number) => {
+  const drain = async (name: Name, count: number) => {
     await workers[name].prepare();
     // What the emptied queue holds, then what the drained one holds: the deliveries' deduplication keys, and
     // BullMQ's event stream (capped at ~10,000 entries whatever the traffic: set aside).
     await queue.obliterate({ force: true });
     const memoryBefore = await usedMemory(client);
-    await fill(queue, count);
+    await fill(queue, count, deliveries);
     const redisStart = await redisCpuMicros(client);
     const result = await workers[name].drain(count);
     const redis = (await redisCpuMicros(client)) - redisStart;
@@ -257,12 +263,12 @@ async function drainRounds(
     }
   }
   await queue.obliterate({ force: true });
-  const stats = (name: (typeof names)[number]): WorkerStats => {
+  const stats = (name: Name): WorkerStats => {
     const t = tallies[name];
     const done = t.completed + t.failed;
     return { jobsPerSecond: done / (t.ms / 1000), cpuPerJob: t.cpu / done, redisCpuPerJob: t.redis / done, completed: t.completed, failed: t.failed };
   };
-  return { ours: stats('ours'), bare: stats('bare'), retainedBytes: median(retained) };
+  return { ...(Object.fromEntries(names.map((name) => [name, stats(name)])) as Record<Name, WorkerStats>), retainedBytes: median(retained) };
 }
 
 async function openQueue(url: string): Promise<{ queue: Queue; client: Client; close(): Promise<void> }> {
@@ -310,6 +316,7 @@ export async function queued(options: QueueOptions): Promise<QueueResult> {
   let http: Map<string, QueueHttpStats>;
   let latency: Map<string, QueueHttpStats>;
   let workers: { ours: WorkerStats; bare: WorkerStats; retainedBytes: number };
+  let orderedWorkers: { ordered: WorkerStats; unordered: WorkerStats };
   let aof: Map<string, QueueHttpStats>;
   let deadLetter: { bytes: number; attempts: number };
   let started: StartLatency;
@@ -335,7 +342,13 @@ export async function queued(options: QueueOptions): Promise<QueueResult> {
     const args = [redis.url, QUEUE_NAME, String(options.concurrency)];
     const [ours, bare] = await Promise.all([startWorker('ours', args), startWorker('bare', args)]);
     processes.push(ours, bare);
-    workers = await drainRounds({ ours, bare }, queue, client, { rounds: options.rounds, jobs: options.jobs });
+    workers = await drainRounds({ ours, bare }, queue, client, { rounds: options.rounds, jobs: options.jobs, deliveries: distinctDeliveries });
+    await stopAll(processes.splice(0));
+
+    // 2b. Latest wins in the worker: the same product jobs (each of a product of its own, so each is applied), with and without it.
+    const [ordered, unordered] = await Promise.all([startWorker('products', [...args, 'ordered']), startWorker('products', [...args, 'unordered'])]);
+    processes.push(ordered, unordered);
+    orderedWorkers = await drainRounds({ ordered, unordered }, queue, client, { rounds: options.rounds, jobs: options.jobs, deliveries: distinctProductDeliveries });
     await stopAll(processes.splice(0));
 
     // 4. What a dead letter keeps, and from the 202 to the handler's start with 2 worker processes.
@@ -363,12 +376,13 @@ export async function queued(options: QueueOptions): Promise<QueueResult> {
     await connection?.close();
     await redis?.stop();
   }
-  const table = queueTable({ http, latency, workers, aof, deadLetter, started }, options);
+  const table = queueTable({ http, latency, workers, orderedWorkers, aof, deadLetter, started }, options);
   return {
     table,
     http: http as Map<QueueContender, QueueHttpStats>,
     latency,
     workers,
+    orderedWorkers,
     retainedBytes: workers.retainedBytes,
     deadLetterBytes: deadLetter.bytes,
     startLatency: started,
@@ -380,6 +394,7 @@ function queueTable(
     http,
     latency,
     workers,
+    orderedWorkers,
     aof,
     deadLetter,
     started,
@@ -387,6 +402,7 @@ function queueTable(
     http: Map<string, QueueHttpStats>;
     latency: Map<string, QueueHttpStats>;
     workers: { ours: WorkerStats; bare: WorkerStats; retainedBytes: number };
+    orderedWorkers: { ordered: WorkerStats; unordered: WorkerStats };
     aof: Map<string, QueueHttpStats>;
     deadLetter: { bytes: number; attempts: number };
     started: StartLatency;
@@ -451,6 +467,20 @@ function queueTable(
     integer(s.completed),
     integer(s.failed),
   ]);
+  const orderedRows = (
+    [
+      ['createWebhookWorker, order: false', orderedWorkers.unordered],
+      ['createWebhookWorker, latest wins (each job holds its product, then raises its mark)', orderedWorkers.ordered],
+    ] as const
+  ).map(([name, s]) => [
+    name,
+    integer(s.jobsPerSecond),
+    ratio(s.jobsPerSecond / orderedWorkers.unordered.jobsPerSecond),
+    us(s.cpuPerJob),
+    us(s.redisCpuPerJob),
+    integer(s.completed),
+    integer(s.failed),
+  ]);
   return [
     `Queued, into BullMQ (a private redis-server, --save '' --appendonly no; ~1 KB bodies, each request a delivery of its own; ` +
       `${options.connections} connections; ${options.rounds} alternating rounds of ${options.seconds} s per server after a ${options.warmupSeconds} s warm-up; ` +
@@ -467,6 +497,9 @@ function queueTable(
     `Workers draining ${integer(options.jobs)} jobs a round, filled through the receiver's own enqueue path (concurrency ${options.concurrency}; ` +
       `${options.rounds} alternating rounds after a warm-up; each round from a fresh connection):`,
     markdownTable(['worker', 'jobs/s', '× bare', 'worker CPU per job', 'inverse × bare', 'Redis CPU per job', 'completed', 'failed'], workerRows),
+    `What latest wins costs a worker: ${integer(options.jobs)} \`${PRODUCT_EVENT}\` jobs a round, each of a product of its own (so each is applied), ` +
+      `one no-op handler, the same rounds:`,
+    markdownTable(['worker', 'jobs/s', '× order: false', 'worker CPU per job', 'Redis CPU per job', 'completed', 'failed'], orderedRows),
     `What Redis keeps (used_memory less the script cache; BullMQ's event stream, capped at ~10,000 entries whatever the traffic, set aside):`,
     markdownTable(
       ['kept', 'bytes', 'how'],

@@ -84,15 +84,16 @@ async function settle(
   event: KnownEvent,
   context: DeliveryContext,
 ): Promise<void> {
-  const facts = { event: event.event, deliveryId: context.id };
+  // Only on trouble: the delivery id is a SHA-256 of the body, not worth computing for nothing.
+  const facts = (): DeliveryFacts => ({ event: event.event, deliveryId: context.id });
   try {
     if (held !== undefined) await (ok ? held.applied(orderRetainMs) : held.release());
   } catch (cause) {
-    report(storeUnavailable(`Order store failed to ${ok ? 'record' : 'release'} an entity`, cause), facts);
+    report(storeUnavailable(`Order store failed to ${ok ? 'record' : 'release'} an entity`, cause), facts());
   }
   try {
     if (claim !== undefined) await (ok ? claim.commit(rememberMs) : claim.release());
   } catch (cause) {
-    report(storeUnavailable(`Dedupe store failed to ${ok ? 'commit' : 'release'} a delivery`, cause), facts);
+    report(storeUnavailable(`Dedupe store failed to ${ok ? 'commit' : 'release'} a delivery`, cause), facts());
   }
 }

@@ -5,6 +5,12 @@
 export class ExpiringMap<Value extends { readonly expiresAt: number }> {
   readonly #entries = new Map<string, Value>();
   readonly #maxEntries: number;
+  /**
+   * The old end, read by one iterator that only moves forward: a new iterator would step over every
+   * slot a deleted entry leaves at the front of the Map until it is rehashed (O(n) a write once full).
+   */
+  #cursor: Iterator<[string, Value]> | undefined;
+  #head: [string, Value] | undefined;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
@@ -24,9 +30,9 @@ export class ExpiringMap<Value extends { readonly expiresAt: number }> {
   set(key: string, value: Value, now: number): void {
     this.#entries.delete(key); // re-inserting moves it to the young end
     let budget = 2;
-    for (const [oldKey, old] of this.#entries) {
-      if (this.#entries.size >= this.#maxEntries || (budget-- > 0 && old.expiresAt < now)) this.#entries.delete(oldKey);
-      else break;
+    for (let old = this.#oldest(); old !== undefined; old = this.#oldest()) {
+      if (!(this.#entries.size >= this.#maxEntries || (budget-- > 0 && old[1].expiresAt < now))) break;
+      this.#entries.delete(old[0]);
     }
     this.#entries.set(key, value);
   }
@@ -34,5 +40,19 @@ export class ExpiringMap<Value extends { readonly expiresAt: number }> {
   /** Deletes `key` only while it still holds `value` (never a newer entry of the same key). */
   deleteIf(key: string, value: Value): void {
     if (this.#entries.get(key) === value) this.#entries.delete(key);
+  }
+
+  /** The oldest entry still held. The cursor sees entries set after it was made; one deleted or set again since it was read is passed over. */
+  #oldest(): [string, Value] | undefined {
+    while (this.#head === undefined || this.#entries.get(this.#head[0]) !== this.#head[1]) {
+      this.#cursor ??= this.#entries.entries();
+      const next = this.#cursor.next();
+      if (next.done === true) {
+        this.#cursor = this.#head = undefined; // a finished iterator stays finished: the next call starts a new one
+        return undefined;
+      }
+      this.#head = next.value;
+    }
+    return this.#head;
   }
 }

@@ -3,8 +3,9 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { root } from './paths.js';
 
-// Receiver and worker processes for the queued-mode tests (test/fixtures/queue-*.mjs): real `node`
-// processes running the built package, each printing one JSON object a line, which we keep.
+// Receiver and worker processes for the queued-mode and latest-wins tests (test/fixtures/queue-*.mjs,
+// latest-*.mjs): real `node` processes running the built package, each printing one JSON object a
+// line, which we keep.
 
 
 export type Line = Record<string, unknown>;
@@ -21,7 +22,9 @@ export interface FixtureProcess {
   kill(): Promise<void>;
 }
 
-export function startFixture(name: 'queue-receiver' | 'queue-worker', env: Record<string, string>): FixtureProcess {
+export type FixtureName = 'queue-receiver' | 'queue-worker' | 'latest-receiver' | 'latest-worker';
+
+export function startFixture(name: FixtureName, env: Record<string, string>): FixtureProcess {
   const file = path.join(root, 'test/fixtures', `${name}.mjs`);
   const child = spawn(process.execPath, [file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Line[] = [];
@@ -83,15 +86,15 @@ export function startFixture(name: 'queue-receiver' | 'queue-worker', env: Recor
 }
 
 /** A receiver process, once it listens: its webhook URL. */
-export async function startReceiver(env: Record<string, string>): Promise<FixtureProcess & { url: string }> {
-  const receiver = startFixture('queue-receiver', env);
+export async function startReceiver(env: Record<string, string>, name: FixtureName = 'queue-receiver'): Promise<FixtureProcess & { url: string }> {
+  const receiver = startFixture(name, env);
   const { port } = await receiver.waitFor((line) => typeof line['port'] === 'number', 15_000, 'port');
   return Object.assign(receiver, { url: `http://127.0.0.1:${port as number}/webhooks/aicommerce` });
 }
 
 /** A worker process, once BullMQ reports it ready. */
-export async function startWorker(env: Record<string, string>): Promise<FixtureProcess> {
-  const worker = startFixture('queue-worker', env);
+export async function startWorker(env: Record<string, string>, name: FixtureName = 'queue-worker'): Promise<FixtureProcess> {
+  const worker = startFixture(name, env);
   await worker.waitFor((line) => line['ready'] === true, 15_000, 'ready');
   return worker;
 }
