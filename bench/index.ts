@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { prepareBaseline } from './baseline.js';
 import { isHttpContender, overHttp } from './http.js';
 import { memory } from './memory.js';
-import { largeVerification, perDelivery } from './micro.js';
+import { largeVerification, perDelivery, storeAtScale } from './micro.js';
 import { isQueueContender, queued } from './queue.js';
 import { targets, targetsTable } from './targets.js';
 
@@ -61,6 +61,8 @@ const delivery = runs('micro') ? await perDelivery(timing) : undefined;
 if (delivery !== undefined) print(delivery.table);
 const largeBody = runs('micro') ? await largeVerification(timing) : undefined;
 if (largeBody !== undefined) print(largeBody.table);
+const storeScale = runs('micro') ? await storeAtScale(timing) : undefined;
+if (storeScale !== undefined) print(storeScale.table);
 const http = runs('http')
   ? await overHttp({
       rounds: count(flags.rounds, quick ? 2 : 4),
@@ -89,5 +91,5 @@ const queue = runs('queue')
   : undefined;
 if (queue !== undefined) print(queue.table);
 
-print(targetsTable(targets({ perDelivery: delivery, largeBody, http: http?.stats, memory: memoryResult, queue })));
+print(targetsTable(targets({ perDelivery: delivery, largeBody, storeScale, http: http?.stats, memory: memoryResult, queue })));
 print(`Finished in ${((Date.now() - started) / 1000).toFixed(0)} s${quick ? ' (--quick: figures too short to trust)' : ''}.`);

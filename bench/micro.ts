@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { createWebhookReceiver, signPayload, verifyWebhookSignature } from 'aicommerce-webhooks';
+import { createWebhookReceiver, MemoryDedupeStore, signPayload, verifyWebhookSignature } from 'aicommerce-webhooks';
 import { timePerOp, type TimedOp, type TimingOptions } from './measure.js';
 import { distinctProductDeliveries, EVENT, MIB, paddedBody, PRODUCT_EVENT, SECRET, signedHeaders, smallBody, STANDARD_SECRET, stripe } from './payload.js';
 import { markdownTable, micros, ratio } from './table.js';
@@ -158,4 +158,32 @@ export async function largeVerification(timing: TimingOptions): Promise<MicroRes
   const bare = ns.get(BARE_HMAC)!;
   const rows = ops.map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / bare)]);
   return { table: `Verifying a 1 MiB body (Buffer):\n\n${markdownTable(['contender', 'time', '× bare HMAC'], rows)}`, ns };
+}
+
+export const STORE_NEW = 'latest wins in memory: the first update of a new entity';
+export const STORE_OLDEST = 'latest wins in memory: an update of the entity updated longest ago';
+
+/**
+ * The default store at 100,000 entities (its default maxEntries), where each update moves an entry
+ * from the old end: the same cost as appending a new one, if nothing walks the Map's old end anew on
+ * each write (V8 keeps a deleted entry's slot there until it rehashes).
+ */
+export async function storeAtScale(timing: TimingOptions): Promise<MicroResult> {
+  const store = new MemoryDedupeStore({ maxEntries: 1_000_000 });
+  const update = (key: string): void => {
+    const held = store.hold(key, 1);
+    if (held.status !== 'held') throw new Error(`expected held, got ${held.status}`);
+    void held.applied(600_000);
+  };
+  const SIZE = 100_000;
+  for (let i = 0; i < SIZE; i++) update(`old/${i}`);
+  let fresh = 0;
+  let oldest = 0;
+  const ops: TimedOp[] = [
+    { name: STORE_NEW, run: () => update(`new/${fresh++}`) },
+    { name: STORE_OLDEST, run: () => update(`old/${oldest++ % SIZE}`) },
+  ];
+  const ns = await timePerOp(ops, timing);
+  const rows = ops.map((op) => [op.name, micros(ns.get(op.name)!), ratio(ns.get(op.name)! / ns.get(STORE_NEW)!)]);
+  return { table: `The in-memory store at ${SIZE.toLocaleString('en')} entities:\n\n${markdownTable(['operation', 'time', '× a new entity'], rows)}`, ns };
 }

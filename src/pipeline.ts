@@ -26,7 +26,7 @@ import { timestampMs } from './validation/timestamp.js';
 
 /** A delivery that passed every check: its event as the schema outputs it, and its body as text (for the queue). */
 export type CheckedDelivery =
-  | { readonly known: true; readonly event: KnownEvent; readonly body: BodyInput; readonly text: string }
+  | { readonly known: true; readonly event: KnownEvent; readonly body: BodyInput; readonly text: string; readonly timestampMs: number }
   | { readonly known: false; readonly event: z.output<typeof anyEnvelopeSchema>; readonly body: BodyInput; readonly text: string };
 
 /** A whole-delivery schema and its compiled check, built once (`check` is `undefined` when zod must always run). */
@@ -66,8 +66,9 @@ export function checkDelivery(
   const text = utf8Text(body); // 400 invalid_json
   const json = parseJson(text); // 400 invalid_json
   const checked = validate(json, validators, settings.rejectUnknownEvents); // 400 invalid_payload, unknown_event
-  checkFreshness(checked.event.timestamp, settings); // 401 stale_timestamp
-  return checked.known ? { known: true, event: checked.event, body, text } : { known: false, event: checked.event, body, text };
+  const at = timestampMs(checked.event.timestamp); // read once: freshness, then latest wins
+  checkFreshness(at, settings); // 401 stale_timestamp
+  return checked.known ? { known: true, event: checked.event, body, text, timestampMs: at } : { known: false, event: checked.event, body, text };
 }
 
 function rawBody(body: unknown): BodyInput {
@@ -156,8 +157,8 @@ const toIssues = (error: z.ZodError): PayloadIssue[] =>
   error.issues.slice(0, MAX_ISSUES).map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
 
 /** 401 when the envelope's timestamp is further from now than the tolerance, either way. */
-function checkFreshness(timestamp: string, settings: Settings): void {
+function checkFreshness(timestampMs: number, settings: Settings): void {
   if (settings.toleranceMs === undefined) return;
-  const skewMs = settings.now() - timestampMs(timestamp);
+  const skewMs = settings.now() - timestampMs;
   if (!(Math.abs(skewMs) <= settings.toleranceMs)) throw staleTimestamp(skewMs > 0 ? 'older' : 'later', settings.toleranceMs);
 }

@@ -28,13 +28,13 @@ export interface InlineOptions {
  */
 export function deliverInline(options: InlineOptions): Deliver {
   const { handlers, runHandler, dedupe, orderKeys, orderStore } = options;
-  return async ({ event, body }, { headers = {}, url }) => {
+  return async ({ event, body, timestampMs }, { headers = {}, url }) => {
     const orderKey = orderKeyOf(orderKeys, event);
     const context = new DeliveryContext(body, headers, url, 1, undefined, orderKey);
     const claim = dedupe === undefined ? undefined : await claimDelivery(dedupe, context.id);
     if (claim === 'duplicate') return { result: { outcome: 'duplicate', event }, runs: [] };
 
-    const held = orderKey === undefined ? undefined : await holdOrRelease(orderStore, orderKey, event, claim);
+    const held = orderKey === undefined ? undefined : await holdOrRelease(orderStore, orderKey, timestampMs, claim);
     if (held === 'superseded') {
       if (claim !== undefined) await settle(options, { claim, ok: true }, event, context); // dealt with: a copy is a duplicate
       return { result: { outcome: 'superseded', event }, runs: [] };
@@ -60,10 +60,10 @@ async function claimDelivery(store: DedupeStore, id: string): Promise<Claimed | 
 }
 
 /** The entity held for this delivery, or `'superseded'`; 409 while another delivery holds it. The claim is let go on the way out. */
-async function holdOrRelease(store: OrderStore, key: string, event: KnownEvent, claim: Claimed | undefined): Promise<Held | 'superseded'> {
+async function holdOrRelease(store: OrderStore, key: string, timestampMs: number, claim: Claimed | undefined): Promise<Held | 'superseded'> {
   let held;
   try {
-    held = await holdEntity(store, key, event);
+    held = await holdEntity(store, key, timestampMs);
   } catch (error) {
     await Promise.resolve(claim?.release()).catch(() => {}); // 503: the retry must be able to claim it again
     throw error;

@@ -3,7 +3,6 @@ import type { EventSchemas, Matching, Names, Prefixes, SchemaMap, WebhookEvent }
 import { matches } from '../handlers.js';
 import type { KnownEvent } from '../events.js';
 import type { Held, OrderStore } from '../stores/types.js';
-import { timestampMs } from '../validation/timestamp.js';
 
 // Latest wins (docs/latest-wins.md): for events that carry a snapshot of one entity, the envelope
 // timestamp of the newest delivery applied is kept per entity key, and an older delivery is never
@@ -66,10 +65,10 @@ export function orderKeyOf(keys: ReadonlyMap<string, OrderKey<KnownEvent>>, even
  * Holds the entity for this delivery: its `Held` handle, or `'superseded'` when a later delivery of
  * it was applied. 409 `in_flight` while another delivery holds it; 503 when the store is unreachable.
  */
-export async function holdEntity(store: OrderStore, key: string, event: KnownEvent): Promise<Held | 'superseded' | 'busy'> {
+export async function holdEntity(store: OrderStore, key: string, timestampMs: number): Promise<Held | 'superseded' | 'busy'> {
   let held;
   try {
-    held = await store.hold(key, timestampMs(event.timestamp));
+    held = await store.hold(key, timestampMs);
   } catch (cause) {
     throw storeUnavailable('Order store unavailable; nothing was processed', cause);
   }

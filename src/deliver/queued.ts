@@ -6,6 +6,7 @@ import { parseJson, validate, type EventValidator } from '../pipeline.js';
 import type { DeliveryQueue, ProcessResult, StoredDelivery } from '../queue/types.js';
 import type { Held, OrderStore } from '../stores/types.js';
 import type { DeliveryFacts } from '../telemetry/logger.js';
+import { timestampMs } from '../validation/timestamp.js';
 import { holdEntity, orderKeyOf, type OrderKey } from './order.js';
 import { currentTraceCarrier, runWithTraceCarrier } from '../telemetry/propagation.js';
 import type { Deliver } from './types.js';
@@ -69,7 +70,7 @@ export function runStored(delivery: StoredDelivery, job: StoredJob, side: Worker
     if (!validated.known) return { status: 'ran', event: validated.event, done: job.done, failures: [] };
     const { event } = validated;
     const orderKey = orderKeyOf(side.orderKeys, event);
-    const held = orderKey === undefined || order === undefined ? undefined : await holdEntity(order.store, orderKey, event);
+    const held = orderKey === undefined || order === undefined ? undefined : await holdEntity(order.store, orderKey, timestampMs(event.timestamp));
     if (held === 'superseded' || held === 'busy') return { status: held, orderKey, event, done: job.done, failures: [] };
 
     const context = new DeliveryContext(delivery.body, delivery.headers, delivery.url, job.attempt, job.id, orderKey);

@@ -2,6 +2,9 @@
  * A bounded map whose entries expire: insertion order ≈ age, so expired entries are swept from the
  * old end a few at a time and, when full, the oldest goes first. No timer keeps the process alive.
  */
+/** Every this many writes, up to this many expired entries are swept from the old end. */
+const SWEEP_EVERY = 8;
+
 export class ExpiringMap<Value extends { readonly expiresAt: number }> {
   readonly #entries = new Map<string, Value>();
   readonly #maxEntries: number;
@@ -10,6 +13,7 @@ export class ExpiringMap<Value extends { readonly expiresAt: number }> {
    * slot a deleted entry leaves at the front of the Map until it is rehashed (O(n) a write once full).
    */
   #cursor: Iterator<[string, Value]> | undefined;
+  #writes = 0;
   #head: [string, Value] | undefined;
 
   constructor(maxEntries: number) {
@@ -29,9 +33,11 @@ export class ExpiringMap<Value extends { readonly expiresAt: number }> {
   /** Stores `value` as the youngest entry. */
   set(key: string, value: Value, now: number): void {
     this.#entries.delete(key); // re-inserting moves it to the young end
-    let budget = 2;
-    for (let old = this.#oldest(); old !== undefined; old = this.#oldest()) {
-      if (!(this.#entries.size >= this.#maxEntries || (budget-- > 0 && old[1].expiresAt < now))) break;
+    // Expired entries are swept a few at a time every few writes (the size bound holds on every one).
+    let budget = ++this.#writes % SWEEP_EVERY === 0 ? SWEEP_EVERY : 0;
+    while (this.#entries.size >= this.#maxEntries || budget-- > 0) {
+      const old = this.#oldest();
+      if (old === undefined || (this.#entries.size < this.#maxEntries && old[1].expiresAt >= now)) break;
       this.#entries.delete(old[0]);
     }
     this.#entries.set(key, value);

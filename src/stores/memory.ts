@@ -18,10 +18,10 @@ interface Delivery {
 
 /** An entity's newest applied timestamp (`mark`), and the delivery holding it until `heldUntil`. */
 interface Entity {
-  readonly mark: number | undefined;
-  readonly holder: object | undefined;
-  readonly heldUntil: number;
-  readonly expiresAt: number;
+  mark: number | undefined;
+  holder: object | undefined;
+  heldUntil: number;
+  expiresAt: number;
 }
 
 /**
@@ -68,29 +68,31 @@ export class MemoryDedupeStore implements DedupeStore, OrderStore {
 
   hold(key: string, timestampMs: number): HoldResult {
     const now = this.#now();
-    const entity = this.#entities.get(key, now);
+    let entity = this.#entities.get(key, now);
     if (entity?.mark !== undefined && entity.mark > timestampMs) return SUPERSEDED;
     if (entity?.holder !== undefined && entity.heldUntil >= now) return BUSY;
     const holder = {};
-    const mark = entity?.mark;
-    this.#entities.set(key, { mark, holder, heldUntil: now + this.#leaseMs, expiresAt: Math.max(entity?.expiresAt ?? 0, now + this.#leaseMs) }, now);
-    // Settling reads the entity as it is then: another delivery may have applied meanwhile if this hold lapsed.
+    if (entity === undefined) {
+      entity = { mark: undefined, holder, heldUntil: now + this.#leaseMs, expiresAt: now + this.#leaseMs };
+      this.#entities.set(key, entity, now);
+    } else {
+      // Changed in place (one entity object a key): a hold and its settling cost no map write.
+      entity.holder = holder;
+      entity.heldUntil = now + this.#leaseMs;
+      entity.expiresAt = Math.max(entity.expiresAt, entity.heldUntil);
+    }
     const settle = (applied: number | undefined, retainMs: number): void => {
       const at = this.#now();
-      const current = this.#entities.get(key, at);
-      const newest = Math.max(current?.mark ?? -Infinity, applied ?? -Infinity);
-      const ours = current?.holder === holder;
-      const next: Entity = {
-        mark: Number.isFinite(newest) ? newest : undefined,
-        holder: ours ? undefined : current?.holder,
-        heldUntil: ours ? 0 : (current?.heldUntil ?? 0),
-        expiresAt: Math.max(current?.expiresAt ?? 0, at + retainMs),
-      };
-      if (next.mark === undefined && next.holder === undefined) {
-        if (current !== undefined) this.#entities.deleteIf(key, current);
-      } else {
-        this.#entities.set(key, next, at);
+      // The entity as it is now: evicted or expired meanwhile (this hold lapsed long ago), it starts afresh.
+      let current = this.#entities.get(key, at);
+      if (current === undefined) {
+        if (applied === undefined) return;
+        current = { mark: undefined, holder: undefined, heldUntil: 0, expiresAt: at };
+        this.#entities.set(key, current, at);
       }
+      if (applied !== undefined && !(current.mark !== undefined && current.mark >= applied)) current.mark = applied;
+      if (current.holder === holder) current.holder = undefined; // never another delivery's newer hold
+      current.expiresAt = Math.max(current.expiresAt, at + retainMs);
     };
     return { status: 'held', applied: (retainMs) => settle(timestampMs, retainMs), release: () => settle(undefined, 0) };
   }
