@@ -4,7 +4,7 @@ export { DeliveryContext } from './context.js';
 export type { ReceiveResult, UnknownEvent } from './outcome.js';
 export type { ReceiveInput } from './request.js';
 export type { IncomingHeaders, ReceiverOptions, RequestInfo, SecretResolver } from './options.js';
-export type { WebhookInfoRecord, WebhookLogger, WebhookLogRecord } from './telemetry/logger.js';
+export type { DeliveryFacts, WebhookInfoRecord, WebhookLogger, WebhookLogRecord } from './telemetry/logger.js';
 export { signPayload, verifyWebhookSignature } from './signature.js';
 export type { BodyInput, Secrets } from './signature.js';
 export { catalogueProductSchema, chatProductSchema, eventSchemas } from './events.js';

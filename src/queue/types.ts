@@ -26,6 +26,7 @@ export interface QueuedDelivery {
 
 /** Where a queue reports the trouble no request carries (Redis lost between requests): the receiver's one report(). */
 export interface QueueReports {
+  /** Logs the error once (with the event and delivery id when known) and hands it to `onError`. */
   report(error: WebhookError, facts: DeliveryFacts): unknown;
 }
 

@@ -114,7 +114,9 @@ describeChromium('the documentation site, in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    // With no server (the build failed) there is nothing to close: never wait for a callback that cannot come.
+    const running = server as http.Server | undefined;
+    if (running) await new Promise((resolve) => running.close(resolve));
   });
 
   /** Opens a page and waits for the app to be running in it (hydrated). */
