@@ -60,5 +60,12 @@ export interface OrderStore {
   hold(key: string, timestampMs: number): HoldResult | Promise<HoldResult>;
 }
 
+/**
+ * A store's answer that is still to come (a promise, or any thenable a custom store returns). Only
+ * those are awaited: each needless await costs a turn of the microtask queue, and the memory store
+ * answers at once.
+ */
+export const isPending = <T>(answer: T | PromiseLike<T>): answer is PromiseLike<T> => typeof (answer as Partial<PromiseLike<T>> | null | undefined)?.then === 'function';
+
 export const SUPERSEDED = Object.freeze({ status: 'superseded' } as const);
 export const BUSY = Object.freeze({ status: 'busy' } as const);

@@ -219,6 +219,51 @@ describe('latest wins, inline', () => {
   });
 });
 
+describe('latest wins on a store of your own', () => {
+  /** A minimal PromiseLike (what a store built on another promise library answers): no `catch`, not `instanceof Promise`. */
+  const later = <T>(value: T): PromiseLike<T> => ({ then: (ok, fail) => Promise.resolve(value).then(ok, fail) });
+
+  it('awaits answers that are thenables of another kind: superseded, 409 while held, and the mark raised after the handlers', async () => {
+    const store = new MemoryDedupeStore();
+    const thenables = {
+      claim: (key: string) => later(store.claim(key)),
+      hold: (key: string, timestampMs: number) => {
+        const held = store.hold(key, timestampMs);
+        return later(held.status === 'held' ? { status: 'held' as const, applied: (ms: number) => later(held.applied(ms)), release: () => later(held.release()) } : held);
+      },
+    };
+    const { webhooks, prices, errors } = receiver({ dedupe: thenables });
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    webhooks.on('product.updated', (event) => (event.data.product.price === 2 ? blocked : undefined));
+    const newer = webhooks.receive(snapshot('p1', 2, 2));
+    await expect.poll(() => prices.get('p1')).toBe(2);
+    await expect(webhooks.receive(snapshot('p1', 3, 3))).rejects.toMatchObject({ status: 409, code: 'in_flight' });
+    release();
+    await expect(newer).resolves.toMatchObject({ outcome: 'handled' });
+    await expect(webhooks.receive(snapshot('p1', 1, 1))).resolves.toMatchObject({ outcome: 'superseded' });
+    expect(prices.get('p1')).toBe(2);
+    expect(errors.map((e) => e.code)).toEqual(['in_flight']);
+  });
+
+  it('reports a store that fails to record the mark once, with the event and delivery id, and still answers the processed delivery handled', async () => {
+    const store = new MemoryDedupeStore();
+    const failing = Object.assign(Object.create(store) as MemoryDedupeStore, {
+      claim: (key: string) => store.claim(key),
+      hold: (key: string, timestampMs: number) => {
+        const held = store.hold(key, timestampMs);
+        if (held.status !== 'held') return held;
+        return { status: 'held' as const, applied: () => { throw new Error('READONLY'); }, release: () => held.release() };
+      },
+    });
+    const { webhooks, applied, errors } = receiver({ dedupe: failing });
+    await expect(webhooks.receive(snapshot('p1', 1, 1))).resolves.toMatchObject({ outcome: 'handled' });
+    expect(applied).toHaveLength(1);
+    expect(errors).toMatchObject([{ status: 503, code: 'store_unavailable', eventName: 'product.updated', deliveryId: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(errors[0]!.message).toMatch(/Order store failed to record an entity/);
+  });
+});
+
 describe('superseded, as the outside sees it', () => {
   it('is logged at info with its event and delivery id, never as an error', async () => {
     const records: { level: string; record: unknown; message: string }[] = [];
