@@ -77,7 +77,9 @@ export function runStored(delivery: StoredDelivery, job: StoredJob, side: Worker
     const pending = side.handlers.for(event.event).filter((registration) => !job.done.includes(registration.key));
     const runs = await dispatch(pending, event, context, side.runHandler);
     const failures = runs.filter((run) => !run.ok).map((run) => run.error);
-    if (held !== undefined) await settleHold(held, failures.length === 0, order!.retainMs, side, { event: event.event, deliveryId: job.id });
+    // Not awaited: the entity stays held until the settling lands, so no other job of it runs before;
+    // and the job's completion follows it on the same Redis connection, so Redis applies it first.
+    if (held !== undefined) void settleHold(held, failures.length === 0, order!.retainMs, side, { event: event.event, deliveryId: job.id });
     return { status: 'ran', orderKey, event, done: [...job.done, ...runs.filter((run) => run.ok).map((run) => run.registration.key)], failures };
   });
 }

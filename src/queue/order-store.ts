@@ -31,23 +31,24 @@ export class QueueOrderStore implements OrderStore {
   async hold(key: string, timestampMs: number): Promise<HoldResult> {
     const redisKey = this.#keyPrefix + key;
     const token = randomUUID();
-    const reply: unknown = await this.#run('aicommerceOrderHold', [redisKey, String(timestampMs), token, String(this.#leaseMs)]);
+    const client = await this.#client();
+    const reply: unknown = await this.#run(client, 'aicommerceOrderHold', [redisKey, String(timestampMs), token, String(this.#leaseMs)]);
     const status = HOLD_STATUS[Number(reply)];
     if (status === 'superseded') return SUPERSEDED;
     if (status === 'busy') return BUSY;
     if (status !== 'held') throw new Error(`unexpected answer from the hold script: ${String(reply)}`);
     // A failed renewal is no failure of the job: the hold simply lapses at its lease, as it would for a dead worker.
-    const renewal = setInterval(() => void this.#run('aicommerceOrderRenew', [redisKey, token, String(this.#leaseMs)]).catch(() => {}), this.#leaseMs / 2);
+    const renewal = setInterval(() => void this.#run(client, 'aicommerceOrderRenew', [redisKey, token, String(this.#leaseMs)]).catch(() => {}), this.#leaseMs / 2);
     renewal.unref();
-    const settle = async (applied: string, retainMs: number): Promise<void> => {
+    // Sent at once, on the client the job's completion follows on (see runStored).
+    const settle = (applied: string, retainMs: number): Promise<unknown> => {
       clearInterval(renewal);
-      await this.#run('aicommerceOrderSettle', [redisKey, token, applied, String(Math.max(1, Math.ceil(retainMs)))]);
+      return this.#run(client, 'aicommerceOrderSettle', [redisKey, token, applied, String(Math.max(1, Math.ceil(retainMs)))]);
     };
-    return { status, applied: (retainMs) => settle(String(timestampMs), retainMs), release: () => settle('', 0) };
+    return { status, applied: (retainMs) => settle(String(timestampMs), retainMs).then(() => {}), release: () => settle('', 0).then(() => {}) };
   }
 
-  async #run(command: Command, args: string[]): Promise<unknown> {
-    const client = await this.#client();
+  #run(client: RedisClient, command: Command, args: string[]): Promise<unknown> {
     if (!this.#defined.has(client)) {
       for (const [name, lua] of Object.entries(COMMANDS)) client.defineCommand(name, { numberOfKeys: 1, lua });
       this.#defined.add(client);

@@ -6,9 +6,9 @@
 export interface Claimed {
   readonly status: 'claimed';
   /** The handlers succeeded: remember the delivery as processed for `ttlMs`. */
-  commit(ttlMs: number): void | Promise<void>;
+  commit(ttlMs: number): void | PromiseLike<void>;
   /** The handlers failed: forget this claim, so that AICommerce's retry is processed. */
-  release(): void | Promise<void>;
+  release(): void | PromiseLike<void>;
 }
 
 /** What a claim found: a new delivery (now ours), one already processed, or one another request holds. */
@@ -16,7 +16,7 @@ export type ClaimResult = Claimed | { readonly status: 'duplicate' } | { readonl
 
 /**
  * Remembers which deliveries were processed, so that each one runs its handlers once. Keys are
- * digests of the raw body. Every method may answer synchronously or with a promise; a store that
+ * digests of the raw body. Every method may answer synchronously or with a promise (any thenable); a store that
  * cannot be reached rejects, and the delivery is answered 503 without running anything.
  */
 export interface DedupeStore {
@@ -25,7 +25,7 @@ export interface DedupeStore {
    * `Claimed` handle; otherwise say what it is. The hold is a lease: it lapses on its own if this
    * process dies before settling it.
    */
-  claim(key: string): ClaimResult | Promise<ClaimResult>;
+  claim(key: string): ClaimResult | PromiseLike<ClaimResult>;
 }
 
 /** The two answers that carry no handle, shared by every store. */
@@ -39,9 +39,9 @@ export const IN_FLIGHT = Object.freeze({ status: 'in_flight' } as const);
 export interface Held {
   readonly status: 'held';
   /** Raise the entity's mark to this delivery's timestamp (never lower it), keep it at least `retainMs`, and let go of the entity. */
-  applied(retainMs: number): void | Promise<void>;
+  applied(retainMs: number): void | PromiseLike<void>;
   /** Let go of the entity; its mark stays as it was. */
-  release(): void | Promise<void>;
+  release(): void | PromiseLike<void>;
 }
 
 /** What holding an entity found: it is ours now, a later delivery of it was applied already, or another delivery holds it. */
@@ -57,7 +57,7 @@ export interface OrderStore {
    * equal one is not newer); `busy` while another delivery holds `key`; otherwise hold it. A hold
    * is a lease: it lapses on its own if this process dies before settling it.
    */
-  hold(key: string, timestampMs: number): HoldResult | Promise<HoldResult>;
+  hold(key: string, timestampMs: number): HoldResult | PromiseLike<HoldResult>;
 }
 
 /**
