@@ -201,10 +201,18 @@ async function rounds(
 /** Distinct signed deliveries, one per call (payload.ts). */
 type Deliveries = () => () => { body: string; headers: Record<string, string> };
 
+/** One receiver per queue for every fill: each BullMQDeliveryQueue listens for the Queue's errors once. */
+const fillingReceivers = new WeakMap<Queue, ReturnType<typeof createWebhookReceiver>>();
+function fillingReceiver(queue: Queue): ReturnType<typeof createWebhookReceiver> {
+  let receiver = fillingReceivers.get(queue);
+  if (receiver === undefined) fillingReceivers.set(queue, (receiver = createWebhookReceiver({ secret: SECRET, queue: new BullMQDeliveryQueue({ queue }) })));
+  return receiver;
+}
+
 /** Fills the (emptied) queue with `count` distinct deliveries through a receiver's own enqueue path, 100 at a time. */
 async function fill(queue: Queue, count: number, deliveries: Deliveries): Promise<void> {
   await queue.obliterate({ force: true });
-  const receiver = createWebhookReceiver({ secret: SECRET, queue: new BullMQDeliveryQueue({ queue }) });
+  const receiver = fillingReceiver(queue);
   const next = deliveries();
   const headers = { host: '127.0.0.1', 'content-type': 'application/json', 'content-length': '', 'x-webhook-signature': '' };
   for (let sent = 0; sent < count; ) {
