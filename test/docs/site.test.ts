@@ -168,9 +168,10 @@ describeChromium('the documentation site, in Chromium', () => {
     await expect.poll(() => results.count(), { timeout: 10_000 }).toBeGreaterThan(0);
     const targets = await results.evaluateAll((anchors) => anchors.map((a) => new URL((a as unknown as { href: string }).href).pathname));
     expect(targets).toEqual(expect.arrayContaining(['/status-codes.html', '/queued.html']));
-    await results.first().click();
-    await page.waitForLoadState('load');
-    expect(await page.textContent('.vp-doc')).toContain('queue_unavailable');
+    const target = targets[0];
+    // A result is a client-side route change: no 'load' event follows, so wait for the route and its text.
+    await Promise.all([page.waitForURL((url) => url.pathname === target), results.first().click()]);
+    await expect.poll(() => page.textContent('.vp-doc'), { timeout: 10_000 }).toContain('queue_unavailable');
     expect(problems).toEqual([]);
   });
 
