@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { Readable } from 'node:stream';
 import { Queue } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createWebhookReceiver } from 'aicommerce-webhooks';
 import { BullMQDeliveryQueue, createWebhookWorker } from 'aicommerce-webhooks/bullmq';
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
-import { runCli } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { listen } from '../helpers/http.js';
 import { connectClient, describeRedis, useRedis, type TestRedisClient } from '../helpers/redis.js';
 
@@ -15,22 +13,6 @@ import { connectClient, describeRedis, useRedis, type TestRedisClient } from '..
 // receiver, on a real redis-server and real BullMQ: what an operator types, and what it prints.
 
 const secret = 'whsec_queue_cli';
-
-/** Polls `read` until `done` holds (hooks cannot use expect.poll). */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done(await read())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(20);
-  }
-}
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const io = { stdin: Readable.from([]), stdout: { write: (t: string) => void (out.stdout += t) }, stderr: { write: (t: string) => void (out.stderr += t) }, env: {} };
-  const code = await runCli(args, io);
-  return { code, ...out };
-}
 
 describeRedis('the queue commands an operator runs', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
@@ -62,10 +44,10 @@ describeRedis('the queue commands an operator runs', () => {
     url = `${server.origin}/webhooks`;
     const delivery = createDelivery('product.added', sampleEvents['product.added'], { secret });
     expect((await webhooks.receive({ body: delivery.body, signature: delivery.headers['x-webhook-signature'] })).outcome).toBe('queued');
-    await until(() => queue.getDelayedCount(), (n) => n === 1);
+    await vi.waitFor(async () => expect(await queue.getDelayedCount()).toBe(1), { timeout: 10_000, interval: 20 }); // a hook: no expect.poll
     // Jobs no handler of this worker takes (chat.message.sent): dead letters at once, with the ids we chose.
     for (const id of [...twins, single]) await queue.add('chat.message.sent', { body: '{}', headers: {} }, { jobId: id });
-    await until(() => queue.getFailedCount(), (n) => n === 3);
+    await vi.waitFor(async () => expect(await queue.getFailedCount()).toBe(3), { timeout: 10_000, interval: 20 });
   });
 
   afterAll(async () => {
