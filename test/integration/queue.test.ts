@@ -274,6 +274,25 @@ describeRedis('queued mode on BullMQ (one process, real Redis)', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('a handler that throws a value that is no Error (a string): the dead letter and each attempt’s warn record still say what it was, and onError hears it once', async () => {
+    const { queue, post, webhooks, work, errors, logs } = await setup();
+    webhooks.on('chat.message.received', () => {
+      throw 'catalogue service down'; // some libraries throw strings
+    });
+    await postDelivery(post, messageDelivery());
+    work();
+    await expect.poll(() => queue.getJobs(['failed']), { timeout: 10_000, message: 'the job reaches the failed set' }).toHaveLength(1);
+    const [job] = await queue.getJobs(['failed']);
+    expect(job!.failedReason).toBe('Webhook handler failed: catalogue service down');
+    expect(job!.stacktrace).toHaveLength(1);
+    const attempts = attemptsFor({ ...DEFAULT_RETRY, ...fastRetry });
+    const warned = logs.filter((log) => log.level === 'warn' && log.record['deliveryId'] === job!.id);
+    expect(warned).toHaveLength(attempts - 1); // the last attempt is the dead letter's report, not a warning
+    for (const log of warned) expect(log.record['errors']).toEqual(['catalogue service down']);
+    await expect.poll(() => errors.map((e) => e.code), { timeout: 5_000 }).toEqual(['handler_failed']);
+    expect((errors[0] as WebhookError & { errors: unknown[] }).errors).toEqual(['catalogue service down']);
+  });
+
   it('a stored delivery that no longer matches its schema (a deploy changed it) fails at once, without retries, and is reported', async () => {
     const { queue, post, webhooks } = await setup();
     await postDelivery(post, messageDelivery());
