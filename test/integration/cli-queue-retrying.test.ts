@@ -7,7 +7,8 @@ import { BullMQDeliveryQueue, createWebhookWorker } from 'aicommerce-webhooks/bu
 import { createDelivery, sampleEvents } from 'aicommerce-webhooks/testing';
 import { cli } from '../helpers/cli.js';
 import { listen } from '../helpers/http.js';
-import { connectClient, describeRedis, useRedis, type TestRedisClient } from '../helpers/redis.js';
+import { openTestQueue, type TestQueue } from '../helpers/queue.js';
+import { describeRedis, useRedis, type TestRedisClient } from '../helpers/redis.js';
 
 // `aicommerce-webhooks queue retrying | failed <id> | retry <prefix>` and `send` against a queued
 // receiver, on a real redis-server and real BullMQ: what an operator types, and what it prints.
@@ -16,12 +17,13 @@ const secret = 'whsec_queue_cli';
 
 describeRedis('the queue commands an operator runs', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
+  let opened: TestQueue;
   let client: TestRedisClient;
   let queue: Queue;
+  let name: string;
   let worker: ReturnType<typeof createWebhookWorker>;
   let closeServer: () => Promise<void>;
   let url: string;
-  const name = `aicommerce-test-${randomUUID()}`;
   const args = (...rest: string[]) => ['queue', ...rest, '--redis', redis.url, '--queue', name];
   /** Two dead letters whose ids share their first 10 hex digits, and one of another prefix. */
   const twins = [`abcdef0123${randomBytes(27).toString('hex')}`, `abcdef0123${randomBytes(27).toString('hex')}`];
@@ -30,8 +32,8 @@ describeRedis('the queue commands an operator runs', () => {
 
   beforeAll(async () => {
     redis = await useRedis();
-    client = await connectClient(redis.url, { offlineQueue: true });
-    queue = new Queue(name, { connection: client });
+    opened = await openTestQueue(redis.url);
+    ({ client, queue, name } = opened);
     // The first retry an hour away (hourly for a day: 25 attempts): the job waits among the retrying for the whole test.
     const webhooks = createWebhookReceiver({ secret, logger: { warn: (_record, message) => void warnings.push(message), error: () => {} }, queue: new BullMQDeliveryQueue({ queue, retry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 } }) });
     webhooks.on('product.added', () => {
@@ -53,9 +55,7 @@ describeRedis('the queue commands an operator runs', () => {
   afterAll(async () => {
     await worker?.close();
     await closeServer?.();
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await client?.close();
+    await opened?.close();
     await redis?.stop();
   });
 

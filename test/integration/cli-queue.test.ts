@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
@@ -12,7 +11,8 @@ import { DEFAULT_QUEUE } from '../../src/cli/queue.js';
 import { bin, binPipedInto, cli } from '../helpers/cli.js';
 import { closedPort, listen } from '../helpers/http.js';
 import { copyBuiltPackage } from '../helpers/package-copy.js';
-import { connectClient, describeRedis, useRedis, type TestRedisClient } from '../helpers/redis.js';
+import { openTestQueue, type TestQueue } from '../helpers/queue.js';
+import { describeRedis, useRedis, type TestRedisClient } from '../helpers/redis.js';
 
 // `aicommerce-webhooks queue status | failed | retry` against a real redis-server, on a queue that a
 // real receiver filled over HTTP and a real worker drained, with a handler that fails until "fixed".
@@ -30,11 +30,12 @@ const short = (id: string | undefined) => id!.slice(0, 12);
 
 describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', () => {
   let redis: Awaited<ReturnType<typeof useRedis>>;
+  let opened: TestQueue;
   let client: TestRedisClient;
   let queue: Queue;
+  let name: string;
   let closeServer: () => Promise<void>;
   let worker: ReturnType<typeof createWebhookWorker>;
-  const name = `aicommerce-test-${randomUUID()}`;
   let broken = true; // the handler's database is down until the test "fixes" it
   const runs: { id: string; attempt: number }[] = [];
   const reported: WebhookError[] = [];
@@ -45,8 +46,8 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
 
   beforeAll(async () => {
     redis = await useRedis();
-    client = await connectClient(redis.url, { offlineQueue: true });
-    queue = new Queue(name, { connection: client });
+    opened = await openTestQueue(redis.url);
+    ({ client, queue, name } = opened);
     const webhooks = createWebhookReceiver({ secret, logger: QUIET, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
     webhooks.on('product.added', (_event, context) => {
       runs.push({ id: context.id, attempt: context.attempt });
@@ -80,9 +81,7 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
   afterAll(async () => {
     await worker?.close();
     await closeServer?.();
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await client?.close();
+    await opened?.close();
     await redis?.stop();
   });
 
@@ -244,14 +243,15 @@ describeRedis('aicommerce-webhooks queue (a real receiver, worker and Redis)', (
 describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long dead-letter list)', () => {
   const JOBS = 1300; // lines of ~110 bytes: more than two pipe buffers (2 × 64 KiB)
   let redis: Awaited<ReturnType<typeof useRedis>>;
+  let opened: TestQueue;
   let client: TestRedisClient;
   let queue: Queue;
-  const name = `aicommerce-test-${randomUUID()}`;
+  let name: string;
 
   beforeAll(async () => {
     redis = await useRedis();
-    client = await connectClient(redis.url, { offlineQueue: true });
-    queue = new Queue(name, { connection: client });
+    opened = await openTestQueue(redis.url);
+    ({ client, queue, name } = opened);
     const webhooks = createWebhookReceiver({ secret, logger: QUIET, queue: new BullMQDeliveryQueue({ queue, retry: FAST_RETRY }) });
     webhooks.on('product.added', () => {
       throw new Error('database unavailable');
@@ -277,9 +277,7 @@ describeRedis('aicommerce-webhooks queue failed | head -1 (the built bin, a long
   }, 90_000);
 
   afterAll(async () => {
-    await queue?.obliterate({ force: true }).catch(() => {});
-    await queue?.close();
-    await client?.close();
+    await opened?.close();
     await redis?.stop();
   });
 
